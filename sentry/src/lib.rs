@@ -1,1 +1,3 @@
-//! The Sentry.
+//! The Sentry: rvisor's user-space Linux kernel.
+
+pub mod boot;
