@@ -1,1 +1,190 @@
-//! Runs guest code.
+//! Running guest code.
+//!
+//! A [`Platform`] creates address spaces (host processes whose memory is made
+//! of ranges of the Sentry's memory file) and contexts (one per guest thread)
+//! that run guest registers in an address space until something needs the
+//! Sentry: a system call, a fault, a signal or an interruption.
+//!
+//! The Sentry owns all guest state; the platform only runs it. This crate
+//! and the Sentry's raw-memory module are the only places with `unsafe` code.
+
+pub mod ptrace;
+mod regs;
+pub mod stub;
+
+pub use regs::Regs;
+
+use std::sync::Arc;
+
+/// Memory protection of a guest mapping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Prot {
+    /// Readable.
+    pub read: bool,
+    /// Writable.
+    pub write: bool,
+    /// Executable.
+    pub exec: bool,
+}
+
+impl Prot {
+    /// The host `PROT_*` bits for this protection.
+    pub fn to_host(self) -> i32 {
+        let mut p = 0;
+        if self.read {
+            p |= libc::PROT_READ;
+        }
+        if self.write {
+            p |= libc::PROT_WRITE;
+        }
+        if self.exec {
+            p |= libc::PROT_EXEC;
+        }
+        p
+    }
+
+    /// Builds a protection from `PROT_*` bits (unknown bits ignored).
+    pub fn from_bits(bits: u64) -> Prot {
+        Prot {
+            read: bits & 1 != 0,
+            write: bits & 2 != 0,
+            exec: bits & 4 != 0,
+        }
+    }
+}
+
+/// The kind of access that faulted, when the platform knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// A read.
+    Read,
+    /// A write.
+    Write,
+    /// An instruction fetch.
+    Execute,
+    /// The platform cannot tell.
+    Unknown,
+}
+
+/// A signal the host delivered to a guest thread, as the platform saw it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostSignal {
+    /// Signal number.
+    pub signo: i32,
+    /// `si_code`.
+    pub code: i32,
+    /// `si_addr` for faults, else 0.
+    pub addr: u64,
+}
+
+/// Why a guest thread stopped running.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// It executed `syscall`; the registers hold the call.
+    Syscall,
+    /// It touched memory it may not: `SIGSEGV` with `si_addr`.
+    Fault {
+        /// The faulting address.
+        addr: u64,
+        /// What kind of access.
+        access: Access,
+        /// The host's `si_code` (`SEGV_MAPERR` or `SEGV_ACCERR`).
+        code: i32,
+    },
+    /// A synchronous signal other than a memory fault (`SIGILL`, `SIGFPE`,
+    /// `SIGTRAP`, `SIGBUS`), to be delivered to the guest.
+    Signal(HostSignal),
+    /// [`Interrupter::interrupt`] was called.
+    Interrupted,
+    /// The host process that ran the thread is gone (killed from outside).
+    Lost,
+}
+
+/// Errors of the platform itself (never of the guest).
+#[derive(Debug, thiserror::Error)]
+pub enum PlatformError {
+    /// A host call failed.
+    #[error("{what}: {err}")]
+    Host {
+        /// What was being done.
+        what: &'static str,
+        /// The host error.
+        err: std::io::Error,
+    },
+    /// A stub process behaved unexpectedly.
+    #[error("stub process: {0}")]
+    Stub(String),
+}
+
+impl PlatformError {
+    pub(crate) fn last(what: &'static str) -> PlatformError {
+        PlatformError::Host {
+            what,
+            err: std::io::Error::last_os_error(),
+        }
+    }
+}
+
+/// Result type of platform operations.
+pub type Result<T> = std::result::Result<T, PlatformError>;
+
+/// Creates address spaces and contexts.
+pub trait Platform: Send + Sync + 'static {
+    /// A new, empty address space.
+    fn new_address_space(&self) -> Result<Arc<dyn AddressSpace>>;
+    /// A new context for one guest thread.
+    fn new_context(&self) -> Result<Box<dyn Context>>;
+    /// The platform's name (`ptrace`).
+    fn name(&self) -> &'static str;
+}
+
+/// A guest address space: host mappings of memory-file ranges.
+pub trait AddressSpace: Send + Sync {
+    /// Maps `len` bytes of the memory file at `offset` at guest `addr`,
+    /// replacing whatever was there.
+    fn map(&self, addr: u64, len: u64, offset: u64, prot: Prot) -> Result<()>;
+    /// Removes mappings in `[addr, addr+len)`.
+    fn unmap(&self, addr: u64, len: u64) -> Result<()>;
+    /// Changes the protection of existing mappings in `[addr, addr+len)`.
+    fn protect(&self, addr: u64, len: u64, prot: Prot) -> Result<()>;
+    /// Lets the platform downcast to its own type.
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+/// Runs one guest thread.
+pub trait Context: Send {
+    /// Runs the thread with `regs` in `space` until it stops; `regs` then
+    /// holds the thread's registers at the stop.
+    fn switch(&mut self, space: &Arc<dyn AddressSpace>, regs: &mut Regs) -> Stop;
+    /// A handle that makes a concurrent or the next `switch` return
+    /// [`Stop::Interrupted`].
+    fn interrupter(&self) -> Interrupter;
+    /// Reads the thread's extended FP state (`XSAVE` layout).
+    fn fp_state(&mut self, space: &Arc<dyn AddressSpace>) -> Result<Vec<u8>>;
+    /// Replaces the thread's extended FP state (`XSAVE` layout).
+    fn set_fp_state(&mut self, space: &Arc<dyn AddressSpace>, state: &[u8]) -> Result<()>;
+}
+
+/// Interrupts a context from another thread.
+#[derive(Clone)]
+pub struct Interrupter {
+    inner: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl Interrupter {
+    /// Wraps a function that interrupts.
+    pub fn new(f: impl Fn() + Send + Sync + 'static) -> Interrupter {
+        Interrupter { inner: Arc::new(f) }
+    }
+
+    /// Makes the context's current or next `switch` return soon.
+    pub fn interrupt(&self) {
+        (self.inner)();
+    }
+}
+
+impl std::fmt::Debug for Interrupter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Interrupter")
+    }
+}

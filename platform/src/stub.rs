@@ -1,0 +1,172 @@
+//! The stub: the only code a stub process keeps. It lives in its own
+//! page-aligned section so that a freshly forked stub can unmap everything
+//! else, including the Sentry's memory it inherited by `fork`.
+
+use crate::{PlatformError, Result};
+
+unsafe extern "C" {
+    /// Entry of a new stub (never returns). Arguments: first byte of the stub
+    /// pages, end of the stub pages, the one host FD to keep (the memory file).
+    fn rvisor_stub_entry(start: u64, end: u64, keep_fd: u64, rseq: u64, rseq_len: u64) -> !;
+    /// glibc: offset of the thread's rseq area from the thread pointer.
+    static __rseq_offset: isize;
+    /// glibc: size of the registered rseq area (0 when rseq is not in use).
+    static __rseq_size: u32;
+    static rvisor_stub_start: u8;
+    static rvisor_stub_end: u8;
+    static rvisor_stub_syscall: u8;
+}
+
+// The stub:
+//   ptrace(PTRACE_TRACEME); prctl(PR_SET_PDEATHSIG, SIGKILL);
+//   unregister the inherited rseq area;
+//   close every FD but the memory file; unmap everything but these pages;
+//   kill(getpid(), SIGSTOP);
+//   then `syscall; int3` forever: the tracer injects system calls by pointing
+//   rip at `rvisor_stub_syscall` and continuing until the int3.
+std::arch::global_asm!(
+    ".pushsection .text.rvisor_stub, \"ax\"",
+    ".balign 4096",
+    ".globl rvisor_stub_start",
+    "rvisor_stub_start:",
+    ".globl rvisor_stub_entry",
+    "rvisor_stub_entry:",
+    "mov r12, rdi",
+    "mov r13, rsi",
+    "mov r14, rdx",
+    "mov r15, rcx",
+    "mov rbx, r8",
+    // ptrace(PTRACE_TRACEME, 0, 0, 0)
+    "mov eax, 101",
+    "xor edi, edi",
+    "xor esi, esi",
+    "xor edx, edx",
+    "xor r10d, r10d",
+    "syscall",
+    // prctl(PR_SET_PDEATHSIG, SIGKILL)
+    "mov eax, 157",
+    "mov edi, 1",
+    "mov esi, 9",
+    "syscall",
+    // rseq(area, len, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) when the C library
+    // registered one: the area is about to be unmapped, and the kernel
+    // would fault on it at the next preemption.
+    "test rbx, rbx",
+    "jz 3f",
+    "mov eax, 334",
+    "mov rdi, r15",
+    "mov rsi, rbx",
+    "mov edx, 1",
+    "mov r10d, 0x53053053",
+    "syscall",
+    "3:",
+    // close_range(0, keep-1, 0) when keep > 0
+    "test r14, r14",
+    "jz 2f",
+    "mov eax, 436",
+    "xor edi, edi",
+    "lea rsi, [r14 - 1]",
+    "xor edx, edx",
+    "syscall",
+    "2:",
+    // close_range(keep+1, ~0, 0)
+    "mov eax, 436",
+    "lea rdi, [r14 + 1]",
+    "mov esi, 0xffffffff",
+    "xor edx, edx",
+    "syscall",
+    // munmap(0, start)
+    "mov eax, 11",
+    "xor edi, edi",
+    "mov rsi, r12",
+    "syscall",
+    // munmap(end, TASK_SIZE - end)
+    "mov eax, 11",
+    "mov rdi, r13",
+    "mov rsi, 0x7ffffffff000",
+    "sub rsi, r13",
+    "syscall",
+    // kill(getpid(), SIGSTOP)
+    "mov eax, 39",
+    "syscall",
+    "mov rdi, rax",
+    "mov esi, 19",
+    "mov eax, 62",
+    "syscall",
+    ".globl rvisor_stub_syscall",
+    "rvisor_stub_syscall:",
+    "syscall",
+    "int3",
+    "jmp rvisor_stub_syscall",
+    ".balign 4096",
+    ".globl rvisor_stub_end",
+    "rvisor_stub_end:",
+    ".popsection",
+);
+
+/// The address of the `syscall; int3` pair in every stub.
+pub(crate) fn syscall_addr() -> u64 {
+    std::ptr::addr_of!(rvisor_stub_syscall) as u64
+}
+
+/// The guest-visible range `[start, end)` the stub code occupies; the Sentry
+/// must never map guest memory there.
+pub fn stub_range() -> (u64, u64) {
+    (
+        std::ptr::addr_of!(rvisor_stub_start) as u64,
+        std::ptr::addr_of!(rvisor_stub_end) as u64,
+    )
+}
+
+/// The calling thread's rseq area as glibc registered it: (address, length).
+fn rseq_area() -> (u64, u64) {
+    // SAFETY: glibc defines both symbols as constants set before main.
+    let (offset, size) = unsafe { (__rseq_offset, __rseq_size) };
+    if size == 0 {
+        return (0, 0);
+    }
+    let tp: u64;
+    // SAFETY: reads the thread pointer (%fs:0 holds the TCB's own address
+    // on x86-64); no memory is written.
+    unsafe { std::arch::asm!("mov {}, fs:0", out(reg) tp, options(nostack, readonly)) };
+    (tp.wrapping_add_signed(offset as i64), u64::from(size.max(32)))
+}
+
+/// Forks a new stub process that keeps only host FD `keep_fd` and the stub
+/// code, traced by the calling thread. Returns its pid once it has stopped.
+pub(crate) fn fork_stub(keep_fd: i32) -> Result<i32> {
+    let (start, end) = stub_range();
+    let keep = u64::try_from(keep_fd).map_err(|_| PlatformError::Stub("bad memory fd".into()))?;
+    let (rseq, rseq_len) = rseq_area();
+    // SAFETY: a raw fork (clone without CLONE_VM). The child runs only the
+    // stub's assembly, which makes raw system calls and touches no memory
+    // shared with other threads of the parent, so forking a multi-threaded
+    // process is sound.
+    let pid = unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD, 0, 0, 0, 0) };
+    if pid < 0 {
+        return Err(PlatformError::last("clone stub"));
+    }
+    if pid == 0 {
+        // SAFETY: see above; never returns.
+        unsafe { rvisor_stub_entry(start, end, keep, rseq, rseq_len) }
+    }
+    let pid = i32::try_from(pid).map_err(|_| PlatformError::Stub("pid out of range".into()))?;
+    let mut status = 0;
+    // SAFETY: waits for our own child; status is a valid out pointer.
+    let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
+    if r != pid {
+        return Err(PlatformError::last("wait for new stub"));
+    }
+    if !libc::WIFSTOPPED(status) || libc::WSTOPSIG(status) != libc::SIGSTOP {
+        return Err(PlatformError::Stub(format!(
+            "new stub did not stop as expected (status {status:#x})"
+        )));
+    }
+    let opts = libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_EXITKILL;
+    // SAFETY: the child is traced by this thread and stopped.
+    let r = unsafe { libc::ptrace(libc::PTRACE_SETOPTIONS, pid, 0, opts) };
+    if r < 0 {
+        return Err(PlatformError::last("PTRACE_SETOPTIONS"));
+    }
+    Ok(pid)
+}
