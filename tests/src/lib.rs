@@ -227,7 +227,7 @@ impl RunOutput {
 }
 
 /// What to run and how.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct RunSpec {
     /// The program.
     pub program: PathBuf,
