@@ -1,3 +1,4 @@
 //! The Sentry: rvisor's user-space Linux kernel.
 
 pub mod boot;
+pub mod mm;

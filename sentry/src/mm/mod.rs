@@ -1,0 +1,580 @@
+//! Guest memory: the memory file, address spaces made of VMAs, and the one
+//! typed way the kernel reads and writes guest memory.
+//!
+//! A [`MemoryManager`] owns the VMAs of one guest address space. Each VMA is
+//! backed by memory-file pages: a private range (anonymous memory or a
+//! private copy of file contents) or the pages of a shared object (a tmpfs
+//! file). The VMA is mapped into the platform's address space when it is
+//! created, so the host allocates pages lazily on first touch and ordinary
+//! page faults never reach the Sentry; a fault that does reach it is a
+//! genuine access violation.
+//!
+//! # Lock order
+//! `MemoryManager::inner` is a leaf lock except for calls into the platform
+//! address space and the memory file, which take no kernel locks.
+
+pub mod memfile;
+mod usermem;
+mod vma;
+
+pub use memfile::{MemoryFile, PAGE, Range};
+pub use usermem::UserPtr;
+pub use vma::{Backing, SharedPages, Vma, VmaName};
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use abi::Errno;
+use platform::{AddressSpace, Prot};
+
+/// Lowest address a guest mapping may have (`vm.mmap_min_addr`).
+pub const MIN_ADDR: u64 = 0x10000;
+/// One past the highest user address on x86-64 with 4-level paging.
+pub const TASK_SIZE: u64 = 0x7fff_ffff_f000;
+/// Top of the default stack.
+pub const STACK_TOP: u64 = 0x7fff_ffff_e000;
+/// Where top-down `mmap` placement starts.
+pub const MMAP_BASE: u64 = 0x7fff_f7ff_f000 & !(PAGE - 1);
+
+/// Rounds `v` up to a page boundary; `None` on overflow.
+pub fn page_up(v: u64) -> Option<u64> {
+    v.checked_add(PAGE - 1).map(|x| x & !(PAGE - 1))
+}
+
+/// Rounds `v` down to a page boundary.
+pub fn page_down(v: u64) -> u64 {
+    v & !(PAGE - 1)
+}
+
+/// What a new mapping should hold.
+pub struct MapRequest {
+    /// Address hint or, with `fixed`, the exact address.
+    pub addr: u64,
+    /// Length in bytes (rounded up to pages).
+    pub len: u64,
+    /// Protection.
+    pub prot: Prot,
+    /// The most `mprotect` may grant later (write is absent for a shared
+    /// mapping of a file opened read-only).
+    pub max_prot: Prot,
+    /// `MAP_FIXED`: replace whatever is at `addr`.
+    pub fixed: bool,
+    /// `MAP_FIXED_NOREPLACE`: exactly `addr`, failing with `EEXIST` if taken.
+    pub noreplace: bool,
+    /// `MAP_SHARED`.
+    pub shared: bool,
+    /// The pages.
+    pub backing: Backing,
+    /// Offset into the backing of the first page.
+    pub offset: u64,
+    /// Name in `/proc/PID/maps`.
+    pub name: VmaName,
+}
+
+/// One guest address space.
+pub struct MemoryManager {
+    space: Arc<dyn AddressSpace>,
+    file: Arc<MemoryFile>,
+    inner: Mutex<MmInner>,
+}
+
+struct MmInner {
+    vmas: BTreeMap<u64, Vma>,
+    brk_start: u64,
+    brk: u64,
+    /// Host ranges no guest mapping may use (the stub's code).
+    reserved: (u64, u64),
+    /// The guest's `argv` and `envp` areas, for `/proc/PID/cmdline`.
+    args: (u64, u64),
+    env: (u64, u64),
+}
+
+impl MemoryManager {
+    /// An empty address space on `space`, whose pages come from `file`.
+    pub fn new(space: Arc<dyn AddressSpace>, file: Arc<MemoryFile>) -> MemoryManager {
+        MemoryManager {
+            space,
+            file,
+            inner: Mutex::new(MmInner {
+                vmas: BTreeMap::new(),
+                brk_start: 0,
+                brk: 0,
+                reserved: platform::stub::stub_range(),
+                args: (0, 0),
+                env: (0, 0),
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, MmInner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The platform address space.
+    pub fn space(&self) -> &Arc<dyn AddressSpace> {
+        &self.space
+    }
+
+    /// The memory file.
+    pub fn file(&self) -> &Arc<MemoryFile> {
+        &self.file
+    }
+
+    /// Creates a mapping and returns its address.
+    pub fn map(&self, req: MapRequest) -> Result<u64, Errno> {
+        let len = page_up(req.len).ok_or(Errno::ENOMEM)?;
+        if len == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let mut inner = self.lock();
+        let addr = if req.fixed || req.noreplace {
+            if req.addr % PAGE != 0 {
+                return Err(Errno::EINVAL);
+            }
+            let end = req.addr.checked_add(len).ok_or(Errno::ENOMEM)?;
+            if end > TASK_SIZE || req.addr < MIN_ADDR.min(PAGE) {
+                return Err(Errno::ENOMEM);
+            }
+            if overlaps(inner.reserved, req.addr, end) {
+                return Err(Errno::ENOMEM);
+            }
+            if req.noreplace && inner.vmas.values().any(|v| v.start < end && req.addr < v.end) {
+                return Err(Errno::EEXIST);
+            }
+            self.unmap_locked(&mut inner, req.addr, len)?;
+            req.addr
+        } else {
+            find_free(&inner, page_down(req.addr), len)?
+        };
+        let vma = Vma {
+            start: addr,
+            end: addr + len,
+            prot: req.prot,
+            max_prot: req.max_prot,
+            shared: req.shared,
+            backing: req.backing,
+            offset: req.offset,
+            name: req.name,
+        };
+        self.host_map(&vma, addr, addr + len)?;
+        inner.vmas.insert(addr, vma);
+        Ok(addr)
+    }
+
+    /// Allocates fresh anonymous memory of `len` bytes for a mapping.
+    pub fn anonymous(&self, len: u64) -> Result<Backing, Errno> {
+        Ok(Backing::Private(Arc::new(self.file.allocate(len)?)))
+    }
+
+    fn host_map(&self, vma: &Vma, start: u64, end: u64) -> Result<(), Errno> {
+        let host = |r: platform::Result<()>| r.map_err(|_| Errno::ENOMEM);
+        match &vma.backing {
+            Backing::Private(range) => {
+                let off = range.offset + vma.offset + (start - vma.start);
+                host(self.space.map(start, end - start, off, vma.prot))
+            }
+            Backing::Shared(pages) => {
+                // Map runs of contiguous memory-file pages; pages past the
+                // object's end stay unmapped (a touch faults: SIGBUS).
+                let mut addr = start;
+                while addr < end {
+                    let index = (vma.offset + (addr - vma.start)) / PAGE;
+                    let Some(first) = pages.page(index)? else {
+                        break;
+                    };
+                    let mut run = PAGE;
+                    while addr + run < end {
+                        match pages.page(index + run / PAGE)? {
+                            Some(p) if p == first + run => run += PAGE,
+                            _ => break,
+                        }
+                    }
+                    host(self.space.map(addr, run, first, vma.prot))?;
+                    addr += run;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Removes mappings in `[addr, addr+len)` (`munmap`).
+    pub fn unmap(&self, addr: u64, len: u64) -> Result<(), Errno> {
+        if addr % PAGE != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let len = page_up(len).ok_or(Errno::EINVAL)?;
+        if len == 0 || addr.checked_add(len).is_none_or(|e| e > TASK_SIZE) {
+            return Err(Errno::EINVAL);
+        }
+        let mut inner = self.lock();
+        self.unmap_locked(&mut inner, addr, len)
+    }
+
+    fn unmap_locked(&self, inner: &mut MmInner, addr: u64, len: u64) -> Result<(), Errno> {
+        let end = addr + len;
+        let keys: Vec<u64> = inner
+            .vmas
+            .range(..end)
+            .filter(|(_, v)| v.end > addr)
+            .map(|(k, _)| *k)
+            .collect();
+        if keys.is_empty() {
+            return Ok(());
+        }
+        for k in keys {
+            let Some(v) = inner.vmas.remove(&k) else {
+                continue;
+            };
+            let (before, middle, after) = v.split3(addr, end);
+            if let Some(b) = before {
+                inner.vmas.insert(b.start, b);
+            }
+            if let Some(a) = after {
+                inner.vmas.insert(a.start, a);
+            }
+            if let Some(m) = middle {
+                m.release_pages(&self.file);
+            }
+        }
+        self.space
+            .unmap(addr, len)
+            .map_err(|_| Errno::ENOMEM)
+    }
+
+    /// Changes protection (`mprotect`).
+    pub fn protect(&self, addr: u64, len: u64, prot: Prot) -> Result<(), Errno> {
+        if addr % PAGE != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let len = page_up(len).ok_or(Errno::ENOMEM)?;
+        if len == 0 {
+            return Ok(());
+        }
+        let end = addr.checked_add(len).ok_or(Errno::ENOMEM)?;
+        let mut inner = self.lock();
+        // The whole range must be mapped.
+        let mut cursor = addr;
+        for v in inner.vmas.range(..end).map(|(_, v)| v).filter(|v| v.end > addr) {
+            if v.start > cursor {
+                return Err(Errno::ENOMEM);
+            }
+            if (prot.write && !v.max_prot.write) || (prot.exec && !v.max_prot.exec) {
+                return Err(Errno::EACCES);
+            }
+            cursor = v.end;
+        }
+        if cursor < end {
+            return Err(Errno::ENOMEM);
+        }
+        let keys: Vec<u64> = inner
+            .vmas
+            .range(..end)
+            .filter(|(_, v)| v.end > addr)
+            .map(|(k, _)| *k)
+            .collect();
+        for k in keys {
+            let Some(v) = inner.vmas.remove(&k) else {
+                continue;
+            };
+            let (before, middle, after) = v.split3(addr, end);
+            for mut part in [before, middle, after].into_iter().flatten() {
+                if part.start >= addr && part.end <= end {
+                    part.prot = prot;
+                }
+                inner.vmas.insert(part.start, part);
+            }
+        }
+        self.space
+            .protect(addr, len, prot)
+            .map_err(|_| Errno::ENOMEM)
+    }
+
+    /// Moves or resizes a mapping (`mremap`).
+    pub fn remap(
+        &self,
+        old: u64,
+        old_len: u64,
+        new_len: u64,
+        may_move: bool,
+        fixed: Option<u64>,
+    ) -> Result<u64, Errno> {
+        if old % PAGE != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let old_len = page_up(old_len).ok_or(Errno::EINVAL)?;
+        let new_len = page_up(new_len).ok_or(Errno::EINVAL)?;
+        if new_len == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let mut inner = self.lock();
+        let (vstart, vend, shared) = {
+            let v = vma_at(&inner, old).ok_or(Errno::EFAULT)?;
+            (v.start, v.end, v.shared)
+        };
+        let old_end = old.checked_add(old_len).ok_or(Errno::EINVAL)?;
+        if old_len == 0 || old_end > vend {
+            return Err(Errno::EFAULT);
+        }
+        let _ = vstart;
+        if fixed.is_none() {
+            if new_len <= old_len {
+                if new_len < old_len {
+                    self.unmap_locked(&mut inner, old + new_len, old_len - new_len)?;
+                }
+                return Ok(old);
+            }
+            // Grow in place when this is the end of the VMA and the space after is free.
+            let new_end = old.checked_add(new_len).ok_or(Errno::ENOMEM)?;
+            let free_after = new_end <= TASK_SIZE
+                && !overlaps(inner.reserved, old_end, new_end)
+                && !inner.vmas.values().any(|v| v.start < new_end && old_end < v.end);
+            if old_end == vend && free_after && !shared && self.grow_in_place(&mut inner, old, new_end)? {
+                return Ok(old);
+            }
+            if !may_move {
+                return Err(Errno::ENOMEM);
+            }
+        }
+        // Move: new private pages holding a copy of the old contents.
+        let dst = match fixed {
+            Some(a) => {
+                if a % PAGE != 0 || a.checked_add(new_len).is_none_or(|e| e > TASK_SIZE) {
+                    return Err(Errno::EINVAL);
+                }
+                if a < old_end && old < a + new_len {
+                    return Err(Errno::EINVAL);
+                }
+                self.unmap_locked(&mut inner, a, new_len)?;
+                a
+            }
+            None => find_free(&inner, 0, new_len)?,
+        };
+        let template = vma_at(&inner, old).ok_or(Errno::EFAULT)?.clone();
+        let range = Arc::new(self.file.allocate(new_len)?);
+        let copy_len = old_len.min(new_len);
+        self.copy_pages(&template, old, range.offset, copy_len)?;
+        let vma = Vma {
+            start: dst,
+            end: dst + new_len,
+            backing: Backing::Private(range),
+            offset: 0,
+            ..template
+        };
+        self.host_map(&vma, vma.start, vma.end)?;
+        self.unmap_locked(&mut inner, old, old_len)?;
+        inner.vmas.insert(dst, vma);
+        Ok(dst)
+    }
+
+    /// Grows the VMA ending at `old_end`... by giving it fresh pages that follow it.
+    fn grow_in_place(&self, inner: &mut MmInner, old: u64, new_end: u64) -> Result<bool, Errno> {
+        let Some(v) = vma_at(inner, old).cloned() else {
+            return Ok(false);
+        };
+        let extra = Vma {
+            start: v.end,
+            end: new_end,
+            backing: Backing::Private(Arc::new(self.file.allocate(new_end - v.end)?)),
+            offset: 0,
+            ..v
+        };
+        self.host_map(&extra, extra.start, extra.end)?;
+        inner.vmas.insert(extra.start, extra);
+        Ok(true)
+    }
+
+    fn copy_pages(&self, src_vma: &Vma, src: u64, dst_off: u64, len: u64) -> Result<(), Errno> {
+        let mut done = 0;
+        while done < len {
+            let addr = src + done;
+            let Some((off, avail)) = src_vma.translate(addr)? else {
+                done += PAGE;
+                continue;
+            };
+            let n = avail.min(len - done);
+            self.file.copy(dst_off + done, off, n);
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Sets up the program break after loading: `start` is the end of the data segment.
+    pub fn set_brk_start(&self, start: u64) {
+        let mut inner = self.lock();
+        inner.brk_start = start;
+        inner.brk = start;
+    }
+
+    /// The `brk` system call: moves the break, returning the (possibly unchanged) break.
+    pub fn brk(&self, new: u64) -> u64 {
+        let mut inner = self.lock();
+        let cur = inner.brk;
+        if new < inner.brk_start || new > TASK_SIZE {
+            return cur;
+        }
+        let (Some(old_top), Some(new_top)) = (page_up(cur), page_up(new)) else {
+            return cur;
+        };
+        if new_top > old_top {
+            let len = new_top - old_top;
+            if overlaps(inner.reserved, old_top, new_top)
+                || inner.vmas.values().any(|v| v.start < new_top && old_top < v.end)
+            {
+                return cur;
+            }
+            let Ok(range) = self.file.allocate(len) else {
+                return cur;
+            };
+            let rw = Prot {
+                read: true,
+                write: true,
+                exec: false,
+            };
+            let vma = Vma {
+                start: old_top,
+                end: new_top,
+                prot: rw,
+                max_prot: Prot {
+                    read: true,
+                    write: true,
+                    exec: true,
+                },
+                shared: false,
+                backing: Backing::Private(Arc::new(range)),
+                offset: 0,
+                name: VmaName::Heap,
+            };
+            if self.host_map(&vma, old_top, new_top).is_err() {
+                return cur;
+            }
+            inner.vmas.insert(old_top, vma);
+        } else if new_top < old_top && self.unmap_locked(&mut inner, new_top, old_top - new_top).is_err() {
+            return cur;
+        }
+        inner.brk = new;
+        new
+    }
+
+    /// `madvise(MADV_DONTNEED)`: private pages read as zero (or the file's
+    /// contents, for private file mappings, which we treat as anonymous).
+    pub fn dont_need(&self, addr: u64, len: u64) -> Result<(), Errno> {
+        if addr % PAGE != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let len = page_up(len).ok_or(Errno::EINVAL)?;
+        let end = addr.checked_add(len).ok_or(Errno::EINVAL)?;
+        let inner = self.lock();
+        let mut cursor = addr;
+        for v in inner.vmas.range(..end).map(|(_, v)| v).filter(|v| v.end > addr) {
+            if v.start > cursor {
+                return Err(Errno::ENOMEM);
+            }
+            cursor = v.end;
+            if v.shared {
+                continue;
+            }
+            if let Backing::Private(r) = &v.backing {
+                let s = v.start.max(addr);
+                let e = v.end.min(end);
+                self.file.punch(r.offset + v.offset + (s - v.start), e - s);
+            }
+        }
+        if cursor < end {
+            return Err(Errno::ENOMEM);
+        }
+        Ok(())
+    }
+
+    /// Whether `[addr, addr+len)` is entirely mapped (`msync`, `mincore`, `madvise` checks).
+    pub fn is_mapped(&self, addr: u64, len: u64) -> bool {
+        let Some(end) = addr.checked_add(len) else {
+            return false;
+        };
+        let inner = self.lock();
+        let mut cursor = addr;
+        for v in inner.vmas.range(..end).map(|(_, v)| v).filter(|v| v.end > addr) {
+            if v.start > cursor {
+                return false;
+            }
+            cursor = v.end;
+        }
+        cursor >= end
+    }
+
+    /// The VMA containing `addr`, if any.
+    pub fn vma_containing(&self, addr: u64) -> Option<Vma> {
+        vma_at(&self.lock(), addr).cloned()
+    }
+
+    /// Every VMA, in address order (for `/proc/PID/maps`).
+    pub fn vmas(&self) -> Vec<Vma> {
+        self.lock().vmas.values().cloned().collect()
+    }
+
+    /// Records where `argv` and `envp` strings live (for `/proc/PID/cmdline`).
+    pub fn set_arg_env(&self, args: (u64, u64), env: (u64, u64)) {
+        let mut inner = self.lock();
+        inner.args = args;
+        inner.env = env;
+    }
+
+    /// The `argv` and `envp` string areas.
+    pub fn arg_env(&self) -> ((u64, u64), (u64, u64)) {
+        let inner = self.lock();
+        (inner.args, inner.env)
+    }
+
+    /// Memory-file offset and contiguous length available at guest `addr`,
+    /// if the access is allowed.
+    fn translate(&self, addr: u64, write: bool) -> Result<(u64, u64), Errno> {
+        let inner = self.lock();
+        let v = vma_at(&inner, addr).ok_or(Errno::EFAULT)?;
+        if (write && !v.prot.write) || (!write && !v.prot.read) {
+            return Err(Errno::EFAULT);
+        }
+        v.translate(addr)?.ok_or(Errno::EFAULT)
+    }
+}
+
+fn overlaps(r: (u64, u64), start: u64, end: u64) -> bool {
+    r.0 < end && start < r.1
+}
+
+fn vma_at(inner: &MmInner, addr: u64) -> Option<&Vma> {
+    inner
+        .vmas
+        .range(..=addr)
+        .next_back()
+        .map(|(_, v)| v)
+        .filter(|v| addr < v.end)
+}
+
+/// Finds a free, page-aligned range of `len` bytes: at `hint` if it fits,
+/// else the highest gap below [`MMAP_BASE`].
+fn find_free(inner: &MmInner, hint: u64, len: u64) -> Result<u64, Errno> {
+    let taken = |s: u64, e: u64| {
+        overlaps(inner.reserved, s, e) || inner.vmas.values().any(|v| v.start < e && s < v.end)
+    };
+    if hint >= MIN_ADDR
+        && let Some(end) = hint.checked_add(len)
+        && end <= TASK_SIZE
+        && !taken(hint, end)
+    {
+        return Ok(hint);
+    }
+    let mut top = MMAP_BASE;
+    loop {
+        let lo = top.checked_sub(len).ok_or(Errno::ENOMEM)?;
+        if lo < MIN_ADDR {
+            return Err(Errno::ENOMEM);
+        }
+        if overlaps(inner.reserved, lo, top) {
+            top = inner.reserved.0;
+            continue;
+        }
+        match inner.vmas.range(..top).next_back() {
+            Some((_, v)) if v.end > lo => top = v.start,
+            _ => return Ok(lo),
+        }
+    }
+}

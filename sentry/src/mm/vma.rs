@@ -1,0 +1,108 @@
+//! Virtual memory areas.
+
+use std::sync::Arc;
+
+use abi::Errno;
+use platform::Prot;
+
+use super::{MemoryFile, PAGE, Range};
+
+/// The pages of a shared object (a tmpfs file) that mappings can share.
+pub trait SharedPages: Send + Sync {
+    /// Memory-file offset of page `index` of the object, allocating it if
+    /// the object extends that far; `None` past the object's end.
+    fn page(&self, index: u64) -> Result<Option<u64>, Errno>;
+}
+
+/// What backs a VMA.
+#[derive(Clone)]
+pub enum Backing {
+    /// Pages of this mapping alone: anonymous memory or a private copy of a file.
+    Private(Arc<Range>),
+    /// Pages of a shared object.
+    Shared(Arc<dyn SharedPages>),
+}
+
+/// How a VMA is named in `/proc/PID/maps`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VmaName {
+    /// No name.
+    Anonymous,
+    /// A file mapping: device, inode and path.
+    File {
+        /// Device number.
+        dev: u64,
+        /// Inode number.
+        ino: u64,
+        /// Path for display.
+        path: String,
+    },
+    /// `[heap]`.
+    Heap,
+    /// `[stack]`.
+    Stack,
+}
+
+/// One mapping.
+#[derive(Clone)]
+pub struct Vma {
+    /// First address.
+    pub start: u64,
+    /// One past the last address.
+    pub end: u64,
+    /// Current protection.
+    pub prot: Prot,
+    /// The most `mprotect` may grant.
+    pub max_prot: Prot,
+    /// `MAP_SHARED`.
+    pub shared: bool,
+    /// The pages.
+    pub backing: Backing,
+    /// Offset into the backing of `start`.
+    pub offset: u64,
+    /// Name for `/proc/PID/maps`.
+    pub name: VmaName,
+}
+
+impl Vma {
+    /// Splits into the parts before `[s, e)`, inside it, and after it.
+    pub fn split3(self, s: u64, e: u64) -> (Option<Vma>, Option<Vma>, Option<Vma>) {
+        let cut = |v: &Vma, a: u64, b: u64| -> Option<Vma> {
+            let a = a.max(v.start);
+            let b = b.min(v.end);
+            (a < b).then(|| Vma {
+                start: a,
+                end: b,
+                offset: v.offset + (a - v.start),
+                ..v.clone()
+            })
+        };
+        (cut(&self, 0, s), cut(&self, s, e), cut(&self, e, u64::MAX))
+    }
+
+    /// Returns unmapped private pages to the host when nothing else can see
+    /// them (the range is not shared with another address space).
+    pub fn release_pages(&self, file: &MemoryFile) {
+        if let Backing::Private(r) = &self.backing
+            && !self.shared
+            && Arc::strong_count(r) == 1
+        {
+            file.punch(r.offset + self.offset, self.end - self.start);
+        }
+    }
+
+    /// Memory-file offset of `addr` and how many bytes follow contiguously
+    /// within this VMA; `None` past the end of a shared object.
+    pub fn translate(&self, addr: u64) -> Result<Option<(u64, u64)>, Errno> {
+        let rel = addr - self.start;
+        match &self.backing {
+            Backing::Private(r) => Ok(Some((r.offset + self.offset + rel, self.end - addr))),
+            Backing::Shared(p) => {
+                let pos = self.offset + rel;
+                let in_page = pos % PAGE;
+                let avail = (PAGE - in_page).min(self.end - addr);
+                Ok(p.page(pos / PAGE)?.map(|off| (off + in_page, avail)))
+            }
+        }
+    }
+}
