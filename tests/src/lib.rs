@@ -424,9 +424,16 @@ pub fn compare_runs(native: &RunOutput, sandbox: &RunOutput) -> Result<(), Strin
     if problems.is_empty() {
         return Ok(());
     }
+    let stderr = sandbox.stderr_str();
     problems.push_str(&format!(
-        "--- sandbox stderr ---\n{}",
-        tail(&sandbox.stderr_str(), 40)
+        "native {}, sandbox {}\n--- sandbox stderr ---\n{}",
+        native.status,
+        sandbox.status,
+        if stderr.trim().is_empty() {
+            "(empty)\n".to_string()
+        } else {
+            tail(&stderr, 40)
+        }
     ));
     Err(problems)
 }
