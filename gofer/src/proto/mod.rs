@@ -549,3 +549,6 @@ pub enum ProtoError {
         got: u16,
     },
 }
+
+#[cfg(test)]
+mod tests;

@@ -349,7 +349,7 @@ pub fn encode_response(id: u64, resp: &Response) -> Vec<u8> {
 }
 
 /// Size of an encoded [`Stat`].
-const STAT_SIZE: usize = 8 * 8 + 4 * 3 + 3 * 12;
+const STAT_SIZE: usize = 7 * 8 + 3 * 4 + 3 * 12;
 /// Size of an encoded walk step (FileId, Stat).
 const WALK_STEP_SIZE: usize = 8 + STAT_SIZE;
 /// Smallest encoded [`Dirent`] (one-byte name).
