@@ -430,3 +430,163 @@ fn round_trip(
     }
     Ok((resp, fds))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::{Stat, decode_request, encode_response};
+    use std::os::fd::BorrowedFd;
+
+    fn socketpair() -> (OwnedFd, OwnedFd) {
+        let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        // Stream sockets suffice for these one-message exchanges.
+        (OwnedFd::from(a), OwnedFd::from(b))
+    }
+
+    /// Runs a fake server that answers one request with `answer(id)` and
+    /// the FDs `fds`.
+    fn fake_server(
+        answer: impl Fn(u64) -> Vec<u8> + Send + 'static,
+        nfds: usize,
+    ) -> (Client, std::thread::JoinHandle<()>) {
+        let (a, b) = socketpair();
+        let t = std::thread::spawn(move || {
+            let mut buf = vec![0; MAX_MESSAGE_SIZE];
+            let r = transport::recv(b.as_fd(), &mut buf).unwrap().unwrap();
+            let (id, _) = decode_request(&buf[..r.len]).unwrap();
+            let extra: Vec<OwnedFd> = (0..nfds).map(|_| socketpair().0).collect();
+            let fds: Vec<BorrowedFd<'_>> = extra.iter().map(|f| f.as_fd()).collect();
+            transport::send(b.as_fd(), &answer(id), &fds).unwrap();
+            // Wait for the client to hang up.
+            let _ = transport::recv(b.as_fd(), &mut buf);
+        });
+        (Client::new(a), t)
+    }
+
+    fn protocol_error(r: Result<impl std::fmt::Debug, ClientError>) -> ProtoError {
+        match r {
+            Err(ClientError::Protocol(p)) => p,
+            other => panic!("expected a protocol error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn stat_when_response_id_differs_returns_protocol_error() {
+        let (c, t) = fake_server(
+            |id| encode_response(id + 1, &Response::Stat(Stat::default())),
+            0,
+        );
+        let e = c.stat(FileId(1));
+        assert!(matches!(protocol_error(e), ProtoError::IdMismatch { .. }));
+        // The client is now broken, and says so without a round trip.
+        assert_eq!(c.stat(FileId(1)).unwrap_err().errno(), Errno::EIO);
+        drop(c);
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn stat_when_response_carries_fds_returns_protocol_error() {
+        let (c, t) = fake_server(
+            |id| encode_response(id, &Response::Stat(Stat::default())),
+            2,
+        );
+        assert_eq!(
+            protocol_error(c.stat(FileId(1))),
+            ProtoError::UnexpectedFds {
+                expected: 0,
+                received: 2
+            }
+        );
+        drop(c);
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn open_when_response_lacks_fd_returns_protocol_error() {
+        let (c, t) = fake_server(|id| encode_response(id, &Response::Open), 0);
+        assert!(matches!(
+            protocol_error(c.open(FileId(1), 0)),
+            ProtoError::UnexpectedFds { .. }
+        ));
+        drop(c);
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn stat_when_response_is_of_another_kind_returns_protocol_error() {
+        let (c, t) = fake_server(|id| encode_response(id, &Response::Close), 0);
+        assert!(matches!(
+            protocol_error(c.stat(FileId(1))),
+            ProtoError::WrongResponse { .. }
+        ));
+        drop(c);
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn walk_when_response_is_longer_than_request_returns_protocol_error() {
+        let (c, t) = fake_server(
+            |id| {
+                encode_response(
+                    id,
+                    &Response::Walk {
+                        walked: vec![(FileId(1), Stat::default()); 2],
+                        error: None,
+                    },
+                )
+            },
+            0,
+        );
+        assert_eq!(
+            protocol_error(c.walk(FileId(1), &[b"a"])),
+            ProtoError::BadValue("walk length")
+        );
+        drop(c);
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn remote_errno_is_passed_through() {
+        let (c, t) = fake_server(|id| encode_response(id, &Response::Error(Errno::EACCES)), 0);
+        let e = c.stat(FileId(1)).unwrap_err();
+        assert!(matches!(e, ClientError::Remote(Errno::EACCES)));
+        assert_eq!(e.errno(), Errno::EACCES);
+        drop(c);
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn garbage_response_returns_protocol_error() {
+        let (c, t) = fake_server(|_| vec![0xff; 40], 0);
+        assert_eq!(c.stat(FileId(1)).unwrap_err().errno(), Errno::EIO);
+        drop(c);
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn invalid_names_are_refused_before_sending() {
+        let (a, _b) = socketpair();
+        let c = Client::new(a);
+        assert_eq!(
+            c.mkdir(FileId(1), b"..", 0, Owner::default())
+                .unwrap_err()
+                .errno(),
+            Errno::EINVAL
+        );
+        assert_eq!(
+            c.unlink(FileId(1), &[b'x'; 256], 0).unwrap_err().errno(),
+            Errno::ENAMETOOLONG
+        );
+        let many = vec![&b"a"[..]; MAX_WALK_NAMES + 1];
+        assert!(matches!(
+            c.walk(FileId(1), &many),
+            Err(ClientError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn client_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Client>();
+    }
+}

@@ -13,6 +13,8 @@
 //! `server::host` (thin wrappers over the host file syscalls); `proto`,
 //! `client` and the server's request handlers forbid it.
 
+#![warn(missing_docs)]
+
 pub mod client;
 pub mod proto;
 pub mod server;

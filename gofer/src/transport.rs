@@ -141,3 +141,59 @@ pub(crate) fn recv(sock: BorrowedFd<'_>, buf: &mut [u8]) -> Result<Option<Receiv
         truncated,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsFd;
+
+    fn seqpacket_pair() -> (OwnedFd, OwnedFd) {
+        let mut fds = [0; 2];
+        // SAFETY: `fds` has room for the two FDs socketpair writes.
+        let r = unsafe {
+            libc::socketpair(
+                libc::AF_UNIX,
+                libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+                0,
+                fds.as_mut_ptr(),
+            )
+        };
+        assert_eq!(r, 0);
+        // SAFETY: socketpair succeeded; both FDs are new and owned here.
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+    }
+
+    #[test]
+    fn recv_when_message_exceeds_buffer_reports_truncation() {
+        let (a, b) = seqpacket_pair();
+        send(a.as_fd(), &[7; 100], &[]).unwrap();
+        let mut buf = [0; 10];
+        let r = recv(b.as_fd(), &mut buf).unwrap().unwrap();
+        assert!(r.truncated);
+        assert_eq!(r.len, 10);
+    }
+
+    #[test]
+    fn fds_travel_with_the_message_up_to_the_limit() {
+        let (a, b) = seqpacket_pair();
+        let (x, _y) = seqpacket_pair();
+        send(a.as_fd(), b"hi", &[x.as_fd()]).unwrap();
+        let mut buf = [0; 10];
+        let r = recv(b.as_fd(), &mut buf).unwrap().unwrap();
+        assert_eq!((r.len, r.fds.len(), r.truncated), (2, 1, false));
+        assert_eq!(&buf[..2], b"hi");
+
+        let many: Vec<BorrowedFd<'_>> = (0..RECV_FDS).map(|_| x.as_fd()).collect();
+        send(a.as_fd(), b"x", &many).unwrap();
+        let r = recv(b.as_fd(), &mut buf).unwrap().unwrap();
+        assert_eq!(r.fds.len(), RECV_FDS);
+        assert!(send(a.as_fd(), b"x", &[x.as_fd(); RECV_FDS + 1]).is_err());
+    }
+
+    #[test]
+    fn recv_when_peer_closed_returns_none() {
+        let (a, b) = seqpacket_pair();
+        drop(a);
+        assert!(recv(b.as_fd(), &mut [0; 10]).unwrap().is_none());
+    }
+}
