@@ -1,1 +1,237 @@
-fn main() {}
+//! Sandbox overhead as ratios to native (and to gVisor when installed).
+//!
+//! `cargo bench -p tests --bench ratios` builds `tests/bench/bench.c`
+//! statically, runs each mode natively, under our `runsc --platform=ptrace
+//! do` and, when `/usr/bin/runsc` exists, under gVisor's `runsc
+//! --platform=ptrace --network=none do`; each run prints its own ns/op
+//! (measured inside the guest). It also measures the wall time of a whole
+//! `runsc do /bin/true` (median of several runs). Then it prints a table.
+//!
+//! Tuning (environment):
+//! * `RVISOR_BENCH_ITERS` — iterations of every mode in a sandbox;
+//!   `RVISOR_BENCH_ITERS_<MODE>` (e.g. `RVISOR_BENCH_ITERS_MMAP1M`) for one.
+//! * `RVISOR_BENCH_NATIVE_ITERS` — iterations natively (default 20000).
+//! * `RVISOR_BENCH_STARTUP_RUNS` — runs of `runsc do /bin/true` (default 10).
+//! * `RVISOR_RUNSC` — our runsc binary (see `tests::find_runsc`).
+//!
+//! The defaults keep the whole bench within about three minutes at ~70 µs
+//! per trapped system call.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tests::{RunSpec, ScratchDir, build_c, find_runsc, run, target_dir};
+
+/// gVisor's runsc, if installed.
+const GVISOR: &str = "/usr/bin/runsc";
+
+/// The benchmark modes and their default sandbox iteration counts.
+const MODES: &[(&str, u64)] = &[
+    ("getppid", 2000),
+    ("openclose", 2000),
+    ("read4k", 2000),
+    ("mmap1m", 100),
+];
+
+/// Timeout for one benchmark run.
+const BENCH_TIMEOUT: Duration = Duration::from_secs(120);
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    match std::env::var(name) {
+        Ok(v) => v
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={v} is not a positive integer")),
+        Err(_) => default,
+    }
+}
+
+fn sandbox_iters(mode: &str, default: u64) -> u64 {
+    let all = env_u64("RVISOR_BENCH_ITERS", default);
+    env_u64(&format!("RVISOR_BENCH_ITERS_{}", mode.to_uppercase()), all)
+}
+
+/// gVisor's `do` chowns the host's /dev/null; put it back.
+fn restore_dev_null() {
+    if let Err(e) = std::os::unix::fs::chown("/dev/null", Some(0), Some(0)) {
+        eprintln!("warning: chown root:root /dev/null failed: {e}");
+    }
+}
+
+/// How to run a command: natively, or through a runsc with leading flags.
+#[derive(Clone)]
+enum Runner {
+    Native,
+    Ours(PathBuf),
+    Gvisor,
+}
+
+impl Runner {
+    fn spec(&self, program: &Path, args: &[String], cwd: &Path) -> RunSpec {
+        let mut spec = RunSpec::new(program, args.iter().cloned(), cwd);
+        spec.timeout = BENCH_TIMEOUT;
+        match self {
+            Runner::Native => spec,
+            Runner::Ours(runsc) => spec.in_sandbox(runsc, "ptrace"),
+            Runner::Gvisor => {
+                let mut wrapped = spec.in_sandbox(Path::new(GVISOR), "ptrace");
+                wrapped.args.insert(1, "--network=none".into());
+                wrapped
+            }
+        }
+    }
+
+    fn after(&self) {
+        if matches!(self, Runner::Gvisor) {
+            restore_dev_null();
+        }
+    }
+}
+
+/// Runs one benchmark mode; returns ns/op or an error message.
+fn measure(runner: &Runner, bench: &Path, mode: &str, iters: u64) -> Result<f64, String> {
+    let dir = ScratchDir::new("bench").map_err(|e| format!("scratch dir: {e}"))?;
+    let spec = runner.spec(bench, &[mode.to_string(), iters.to_string()], dir.path());
+    let out = run(&spec);
+    runner.after();
+    let out = out.map_err(|e| e.to_string())?;
+    if out.status.shell_code() != Some(0) {
+        return Err(format!(
+            "{} (stderr: {})",
+            out.status,
+            out.stderr_str().trim()
+        ));
+    }
+    out.stdout_str()
+        .trim()
+        .parse::<f64>()
+        .map_err(|_| format!("bad output {:?}", out.stdout_str()))
+}
+
+/// Median wall time of `runs` runs of `/bin/true`, in nanoseconds.
+fn startup(runner: &Runner, runs: u64) -> Result<f64, String> {
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let dir = ScratchDir::new("bench").map_err(|e| format!("scratch dir: {e}"))?;
+        let spec = runner.spec(Path::new("/bin/true"), &[], dir.path());
+        let out = run(&spec);
+        runner.after();
+        let out = out.map_err(|e| e.to_string())?;
+        if out.status.shell_code() != Some(0) {
+            return Err(format!(
+                "{} (stderr: {})",
+                out.status,
+                out.stderr_str().trim()
+            ));
+        }
+        times.push(out.elapsed.as_secs_f64() * 1e9);
+    }
+    times.sort_by(f64::total_cmp);
+    times
+        .get(times.len() / 2)
+        .copied()
+        .ok_or_else(|| "no runs".to_string())
+}
+
+fn cell(v: &Result<f64, String>) -> String {
+    match v {
+        Ok(ns) => format!("{ns:.0}"),
+        Err(_) => "error".to_string(),
+    }
+}
+
+fn ratio(a: &Result<f64, String>, b: &Result<f64, String>) -> String {
+    match (a, b) {
+        (Ok(a), Ok(b)) if *b > 0.0 => format!("{:.1}x", a / b),
+        _ => "-".to_string(),
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing
+    // special. Accept and ignore libtest-style flags.
+    let target = target_dir(env!("CARGO_TARGET_TMPDIR"));
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/bench.c");
+    let bench = target.join("guest/bench/bench");
+    if let Err(e) = build_c(&source, &[], &bench, true) {
+        eprintln!("cannot build the benchmark program: {e}");
+        std::process::exit(1);
+    }
+    let ours = find_runsc(&target);
+    if let Err(e) = &ours {
+        eprintln!("ours: {e}");
+    }
+    let gvisor = Path::new(GVISOR).is_file();
+    if !gvisor {
+        println!("gVisor: not installed ({GVISOR} missing); skipping its columns");
+    }
+    let native_iters = env_u64("RVISOR_BENCH_NATIVE_ITERS", 20000);
+    let startup_runs = env_u64("RVISOR_BENCH_STARTUP_RUNS", 10).max(1);
+
+    let mut errors = Vec::new();
+    let mut note = |who: &str, what: &str, r: &Result<f64, String>| {
+        if let Err(e) = r {
+            errors.push(format!("{who} {what}: {e}"));
+        }
+    };
+    let mut rows = Vec::new();
+    for &(mode, default_iters) in MODES {
+        let iters = sandbox_iters(mode, default_iters);
+        let n = measure(&Runner::Native, &bench, mode, native_iters);
+        note("native", mode, &n);
+        let o = match &ours {
+            Ok(r) => measure(&Runner::Ours(r.clone()), &bench, mode, iters),
+            Err(e) => Err(e.clone()),
+        };
+        note("ours", mode, &o);
+        let g = if gvisor {
+            let g = measure(&Runner::Gvisor, &bench, mode, iters);
+            note("gVisor", mode, &g);
+            Some(g)
+        } else {
+            None
+        };
+        rows.push((format!("{mode} (x{iters})"), n, o, g));
+    }
+    let n = startup(&Runner::Native, startup_runs);
+    note("native", "startup", &n);
+    let o = match &ours {
+        Ok(r) => startup(&Runner::Ours(r.clone()), startup_runs),
+        Err(e) => Err(e.clone()),
+    };
+    note("ours", "startup", &o);
+    let g = gvisor.then(|| {
+        let g = startup(&Runner::Gvisor, startup_runs);
+        note("gVisor", "startup", &g);
+        g
+    });
+    rows.push((format!("do /bin/true (median of {startup_runs})"), n, o, g));
+
+    println!();
+    println!(
+        "{:<32} {:>12} {:>12} {:>12} {:>12} {:>12}",
+        "benchmark (ns/op)", "native", "ours", "gVisor", "ours/native", "ours/gVisor"
+    );
+    for (name, n, o, g) in &rows {
+        let (gcell, gratio) = match g {
+            Some(g) => (cell(g), ratio(o, g)),
+            None => ("n/a".to_string(), "n/a".to_string()),
+        };
+        println!(
+            "{:<32} {:>12} {:>12} {:>12} {:>12} {:>12}",
+            name,
+            cell(n),
+            cell(o),
+            gcell,
+            ratio(o, n),
+            gratio
+        );
+    }
+    if !errors.is_empty() {
+        println!();
+        println!("errors:");
+        for e in &errors {
+            println!("  {e}");
+        }
+    }
+}

@@ -394,13 +394,19 @@ pub fn first_diff(native: &str, sandbox: &str) -> String {
         out.push_str(&format!("-{line}\n"));
     }
     if a.len() > first + SHOW {
-        out.push_str(&format!("-... ({} more native lines)\n", a.len() - first - SHOW));
+        out.push_str(&format!(
+            "-... ({} more native lines)\n",
+            a.len() - first - SHOW
+        ));
     }
     for line in b.iter().skip(first).take(SHOW) {
         out.push_str(&format!("+{line}\n"));
     }
     if b.len() > first + SHOW {
-        out.push_str(&format!("+... ({} more sandbox lines)\n", b.len() - first - SHOW));
+        out.push_str(&format!(
+            "+... ({} more sandbox lines)\n",
+            b.len() - first - SHOW
+        ));
     }
     out
 }

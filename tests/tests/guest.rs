@@ -65,7 +65,10 @@ fn discover(guest_dir: &Path) -> Vec<Program> {
 
 /// Builds every (program, linkage) on as many threads as there are CPUs;
 /// returns the build result per binary path.
-fn build_all(jobs: Vec<(PathBuf, PathBuf, bool)>, header: &Path) -> Vec<(PathBuf, Result<(), String>)> {
+fn build_all(
+    jobs: Vec<(PathBuf, PathBuf, bool)>,
+    header: &Path,
+) -> Vec<(PathBuf, Result<(), String>)> {
     let queue = Arc::new(Mutex::new(jobs));
     let results = Arc::new(Mutex::new(Vec::new()));
     let workers = thread::available_parallelism().map_or(2, |n| n.get());
