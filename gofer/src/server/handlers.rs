@@ -9,6 +9,10 @@
 //! * A node's location (parent node and name) is where it was found; it is
 //!   updated by renames made through this server and checked (by `dev` and
 //!   `ino`) whenever it is used to re-open the file.
+//! * A node keeps its parent alive (`Rc`), so re-opening by (parent, name)
+//!   works after the client closed the parent's FileId. Parents only point
+//!   towards the root (the kernel refuses to move a directory below
+//!   itself), so these references form no cycles.
 
 #![forbid(unsafe_code)]
 
