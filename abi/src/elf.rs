@@ -299,7 +299,7 @@ mod tests {
             bytes[54..56].copy_from_slice(&56u16.to_le_bytes());
             bytes[56..58].copy_from_slice(&phnum.to_le_bytes());
             let ok = class == ELFCLASS64 && data == ELFDATA2LSB
-                && (ty == ET_EXEC || ty == ET_DYN) && phnum >= 1 && phnum <= MAX_PHNUM;
+                && (ty == ET_EXEC || ty == ET_DYN) && (1..=MAX_PHNUM).contains(&phnum);
             prop_assert_eq!(parse_ehdr(&bytes).is_ok(), ok);
         }
     }

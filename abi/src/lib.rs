@@ -8,6 +8,7 @@
 //! offset and a large set of constants against the host's C headers.
 
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 pub mod auxv;
 pub mod elf;

@@ -901,7 +901,7 @@ mod tests {
         assert_eq!(s.iter().collect::<Vec<_>>(), vec![SIGINT, SIGRTMAX]);
         s.remove(SIGINT);
         assert_eq!(s.lowest(), Some(SIGRTMAX));
-        assert_eq!(SigSet::FULL.without_unblockable().contains(SIGKILL), false);
+        assert!(!SigSet::FULL.without_unblockable().contains(SIGKILL));
     }
 
     #[test]
