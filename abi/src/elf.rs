@@ -143,7 +143,8 @@ pub struct Elf64Phdr {
 pub const EHDR_SIZE: usize = size_of::<Elf64Ehdr>();
 /// Size of [`Elf64Phdr`].
 pub const PHDR_SIZE: usize = size_of::<Elf64Phdr>();
-/// The most program headers Linux accepts (`65536 / sizeof(Elf64_Phdr)`).
+/// The most program headers accepted: the 64 KiB table limit of Linux's
+/// `load_elf_phdrs` (`65536 / sizeof(Elf64_Phdr)`).
 pub const MAX_PHNUM: u16 = (65536 / PHDR_SIZE) as u16;
 
 /// Why an ELF file header was rejected. `execve` reports all of them as

@@ -980,12 +980,12 @@ const LIBC_PRELUDE: &str = r#"
 #include <unistd.h>
 "#;
 
-/// Compiles and runs the checks of `hdr`, returning the C values in order.
+/// Compiles and runs a C program printing `exprs`, returning their values in order.
 fn run_c(dir: &std::path::Path, name: &str, prelude: &str, exprs: &[&str]) -> Vec<i128> {
     let mut src = String::from(prelude);
     src.push_str("#include <stddef.h>\n#include <stdio.h>\nint main(void) {\n");
     for e in exprs {
-        // Print unsigned and signed forms; the caller compares at the Rust width.
+        // Printed signed; the caller compares at the width of the Rust type.
         writeln!(src, "    printf(\"%lld\\n\", (long long)({e}));").unwrap();
     }
     src.push_str("    return 0;\n}\n");
