@@ -80,7 +80,137 @@ pub fn run(
     config: BootConfig,
     prepare: &mut dyn FnMut() -> Result<(), String>,
 ) -> Result<ExitStatus, BootError> {
-    let _ = config;
+    use std::sync::{Arc, Mutex};
+
+    use crate::fsimpl::{dev, gofer::GoferNode, host::HostFile, overlay, proc};
+    use crate::kernel::{Credentials, Kernel, SignalState, Task, default_rlimits};
+    use crate::mm::{MemoryFile, MemoryManager};
+    use crate::vfs::{Dentry, FdTable, FileDescription, FsContext, resolve};
+
+    let memory = MemoryFile::new().map_err(|e| BootError::Host(format!("memory file: {e}")))?;
+    let platform: Arc<dyn platform::Platform> = Arc::new(
+        platform::ptrace::PtracePlatform::new(memory.raw_fd())
+            .map_err(|e| BootError::Platform(e.to_string()))?,
+    );
+    let space = platform
+        .new_address_space()
+        .map_err(|e| BootError::Platform(e.to_string()))?;
+    let ctx = platform
+        .new_context()
+        .map_err(|e| BootError::Platform(e.to_string()))?;
+    let uts = host_uts();
     prepare().map_err(BootError::Host)?;
-    Err(BootError::Host("the Sentry is not built yet".into()))
+
+    let client = Arc::new(gofer::Client::new(config.gofer));
+    let lower = GoferNode::attach(client).map_err(|e| BootError::Host(format!("gofer attach: {e}")))?;
+    let root = Dentry::root(overlay::new_root(memory.clone(), lower));
+    let kernel = Arc::new(Kernel {
+        platform,
+        memory: memory.clone(),
+        root: root.clone(),
+        strace: config.strace,
+        hostname: Mutex::new(config.hostname.into_bytes()),
+        boot_time: std::time::Instant::now(),
+        reported: Mutex::new(Default::default()),
+        process: Mutex::new(None),
+        uts,
+    });
+    // Mounts: /dev, /proc, /tmp stays in the overlay.
+    if let Ok(d) = root.child(b"dev") {
+        d.mount(dev::new_dev(memory.clone()));
+    }
+    if let Ok(d) = root.child(b"proc") {
+        d.mount(proc::new_proc(Arc::downgrade(&kernel)));
+    }
+    let mm = Arc::new(MemoryManager::new(space, memory.clone()));
+    let cwd = resolve(&root, &root, config.cwd.as_bytes(), true).unwrap_or_else(|_| root.clone());
+    let fs = FsContext {
+        root: root.clone(),
+        cwd,
+        umask: 0o022,
+    };
+    let fds = FdTable::default();
+    for (i, fd) in config.stdio.into_iter().enumerate() {
+        let host = HostFile::new(fd);
+        let name = format!("host:[{i}]").into_bytes();
+        let dentry = Dentry::detached(name, host.clone());
+        let ops = crate::vfs::Inode::open(host, 2).map_err(|e| BootError::Host(e.to_string()))?;
+        fds.insert_at(i as u32, FileDescription::new(dentry, ops, 2), false);
+    }
+    let argv: Vec<Vec<u8>> = config.argv.iter().map(|s| s.clone().into_bytes()).collect();
+    let envv: Vec<Vec<u8>> = config.envv.iter().map(|s| s.clone().into_bytes()).collect();
+    let arg0 = argv.first().cloned().ok_or(BootError::Exec {
+        path: String::new(),
+        errno: abi::Errno::ENOENT,
+    })?;
+    let path = find_program(&fs, &arg0, &envv);
+    let loaded = crate::loader::load(&mm, &fs, &path, argv, envv).map_err(|errno| BootError::Exec {
+        path: String::from_utf8_lossy(&arg0).into_owned(),
+        errno,
+    })?;
+    let mut task = Task {
+        kernel: kernel.clone(),
+        mm,
+        ctx,
+        regs: loaded.regs,
+        fds,
+        fs,
+        tid: 1,
+        pid: 1,
+        ppid: 0,
+        creds: Credentials::default(),
+        signals: SignalState::default(),
+        rlimits: default_rlimits(),
+        clear_child_tid: 0,
+        robust_list: (0, 0),
+        exe: loaded.exe,
+        comm: loaded.comm,
+        exit: None,
+        regs_replaced: false,
+    };
+    task.publish();
+    let status = task.run();
+    Ok(match status {
+        crate::kernel::ExitStatus::Exited(c) => ExitStatus::Exited(c),
+        crate::kernel::ExitStatus::Signaled(s) => ExitStatus::Signaled(s),
+    })
+}
+
+/// Resolves a command name as `execvp` would: names with a slash as they
+/// are, others through `PATH` in the guest's environment.
+fn find_program(fs: &crate::vfs::FsContext, arg0: &[u8], envv: &[Vec<u8>]) -> Vec<u8> {
+    if arg0.contains(&b'/') {
+        return arg0.to_vec();
+    }
+    let path = envv
+        .iter()
+        .find_map(|e| e.strip_prefix(b"PATH="))
+        .map(|p| p.to_vec())
+        .unwrap_or_else(|| b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_vec());
+    for dir in path.split(|b| *b == b':') {
+        let mut cand = if dir.is_empty() { b".".to_vec() } else { dir.to_vec() };
+        cand.push(b'/');
+        cand.extend_from_slice(arg0);
+        if let Ok(d) = crate::vfs::resolve(&fs.root, &fs.cwd, &cand, true)
+            && d.inode.attr().is_ok_and(|a| !a.is_dir() && a.mode & 0o111 != 0)
+        {
+            return cand;
+        }
+    }
+    arg0.to_vec()
+}
+
+/// The host's kernel release and version, so `uname -a` matches the host.
+fn host_uts() -> (Vec<u8>, Vec<u8>) {
+    let field = |f: &[libc::c_char]| -> Vec<u8> {
+        f.iter().take_while(|c| **c != 0).map(|c| *c as u8).collect()
+    };
+    let mut u = std::mem::MaybeUninit::<libc::utsname>::zeroed();
+    // SAFETY: u points to writable storage for one utsname.
+    if unsafe { libc::uname(u.as_mut_ptr()) } != 0 {
+        return (crate::KERNEL_RELEASE.into(), crate::KERNEL_VERSION.into());
+    }
+    // SAFETY: zero-initialised and filled by uname: a valid utsname.
+    let u = unsafe { u.assume_init() };
+    (field(&u.release), field(&u.version))
 }

@@ -1,0 +1,8 @@
+//! File systems.
+
+pub mod dev;
+pub mod gofer;
+pub mod host;
+pub mod overlay;
+pub mod proc;
+pub mod tmpfs;

@@ -1,0 +1,781 @@
+//! File I/O: open, close, read, write and their vectored and positional
+//! forms, seek, dup, fcntl, ioctl, poll.
+
+use std::sync::Arc;
+
+use abi::Errno;
+
+use super::{SyscallResult, arg_fd};
+use crate::kernel::Task;
+use crate::mm::{TASK_SIZE, UserPtr};
+use crate::vfs::{
+    Creation, Dentry, FileDescription, FileOps, FileRef, S_IFREG, Whence, resolve,
+    resolve_parent,
+};
+
+pub(super) const AT_FDCWD: i32 = -100;
+pub(super) const O_CREAT: u32 = 0o100;
+const O_EXCL: u32 = 0o200;
+const O_TRUNC: u32 = 0o1000;
+pub(super) const O_APPEND: u32 = 0o2000;
+const O_NONBLOCK: u32 = 0o4000;
+pub(super) const O_DIRECTORY: u32 = 0o200000;
+const O_NOFOLLOW: u32 = 0o400000;
+pub(super) const O_CLOEXEC: u32 = 0o2000000;
+pub(super) const O_PATH: u32 = 0o10000000;
+const O_TMPFILE_BIT: u32 = 0o20000000;
+/// Flags `open` accepts; others are ignored by Linux (but O_TMPFILE is checked).
+const MAX_RW: u64 = 0x7fff_f000;
+const CHUNK: usize = 1 << 20;
+
+/// The open file at `fd`.
+pub(super) fn file(task: &Task, fd: u64) -> Result<FileRef, Errno> {
+    task.fds.get(arg_fd(fd))
+}
+
+/// The starting directory for a `*at` call.
+pub(super) fn start_dir(task: &Task, dirfd: u64, path: &[u8]) -> Result<Arc<Dentry>, Errno> {
+    if path.first() == Some(&b'/') {
+        return Ok(task.fs.root.clone());
+    }
+    let fd = arg_fd(dirfd);
+    if fd == AT_FDCWD {
+        return Ok(task.fs.cwd.clone());
+    }
+    let f = task.fds.get(fd)?;
+    if !path.is_empty() && !f.inode().attr()?.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    Ok(f.dentry.clone())
+}
+
+struct PathOps;
+impl FileOps for PathOps {
+    fn read(&self, _b: &mut [u8], _o: u64) -> Result<usize, Errno> {
+        Err(Errno::EBADF)
+    }
+    fn write(&self, _b: &[u8], _o: u64) -> Result<usize, Errno> {
+        Err(Errno::EBADF)
+    }
+}
+
+/// Opens `path` relative to `dirfd`; returns the new FD.
+pub(super) fn do_open(task: &mut Task, dirfd: u64, path_addr: u64, flags: u32, mode: u32) -> SyscallResult {
+    let path = task.read_path(path_addr)?;
+    if path.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    if flags & O_TMPFILE_BIT != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let start = start_dir(task, dirfd, &path)?;
+    let root = task.fs.root.clone();
+    let follow = flags & O_NOFOLLOW == 0;
+    let dentry = if flags & O_CREAT != 0 && flags & O_PATH == 0 {
+        let l = resolve_parent(&root, &start, &path)?;
+        if l.name.is_empty() || l.name == b"." || l.name == b".." {
+            return Err(Errno::EISDIR);
+        }
+        match l.parent.child(&l.name) {
+            Ok(existing) => {
+                if flags & O_EXCL != 0 {
+                    return Err(Errno::EEXIST);
+                }
+                if existing.inode.attr()?.is_symlink() {
+                    if !follow {
+                        return Err(Errno::ELOOP);
+                    }
+                    resolve(&root, &start, &path, true)?
+                } else {
+                    existing
+                }
+            }
+            Err(Errno::ENOENT) => {
+                if l.trailing_slash {
+                    return Err(Errno::EISDIR);
+                }
+                let c = Creation {
+                    mode: S_IFREG | (mode & 0o7777 & !task.fs.umask),
+                    uid: task.creds.uid[1],
+                    gid: task.creds.gid[1],
+                };
+                l.parent.inode.create(&l.name, c)?;
+                l.parent.invalidate(&l.name);
+                l.parent.child(&l.name)?
+            }
+            Err(e) => return Err(e),
+        }
+    } else {
+        resolve(&root, &start, &path, follow)?
+    };
+    let attr = dentry.inode.attr()?;
+    if attr.is_symlink() && flags & O_PATH == 0 {
+        return Err(Errno::ELOOP);
+    }
+    if flags & O_DIRECTORY != 0 && !attr.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    let acc = flags & 3;
+    if attr.is_dir() && flags & O_PATH == 0 && (acc == 1 || acc == 2 || flags & O_CREAT != 0) {
+        return Err(Errno::EISDIR);
+    }
+    let ops: Arc<dyn FileOps> = if flags & O_PATH != 0 {
+        Arc::new(PathOps)
+    } else {
+        dentry.inode.clone().open(flags)?
+    };
+    let keep = flags & !(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC | 0o400);
+    let fd = FileDescription::new(dentry, ops, keep);
+    let limit = u32::try_from(task.rlimit(7)).unwrap_or(u32::MAX);
+    let n = task.fds.insert(fd, flags & O_CLOEXEC != 0, 0, limit)?;
+    Ok(n as u64)
+}
+
+pub(super) fn open(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    do_open(task, AT_FDCWD as u64, a[0], a[1] as u32, a[2] as u32)
+}
+
+pub(super) fn openat(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    do_open(task, a[0], a[1], a[2] as u32, a[3] as u32)
+}
+
+pub(super) fn creat(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    do_open(task, AT_FDCWD as u64, a[0], O_CREAT | O_TRUNC | 1, a[1] as u32)
+}
+
+pub(super) fn close(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    task.fds.remove(arg_fd(a[0]))?;
+    Ok(0)
+}
+
+pub(super) fn close_range(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let (first, last, flags) = (a[0] as u32, a[1] as u32, a[2] as u32);
+    const CLOSE_RANGE_CLOEXEC: u32 = 4;
+    const CLOSE_RANGE_UNSHARE: u32 = 2;
+    if flags & !(CLOSE_RANGE_CLOEXEC | CLOSE_RANGE_UNSHARE) != 0 || first > last {
+        return Err(Errno::EINVAL);
+    }
+    task.fds.remove_range(first, last, flags & CLOSE_RANGE_CLOEXEC != 0);
+    Ok(0)
+}
+
+fn check_user_range(addr: u64, len: u64) -> Result<(), Errno> {
+    match addr.checked_add(len) {
+        Some(e) if e <= TASK_SIZE => Ok(()),
+        _ => Err(Errno::EFAULT),
+    }
+}
+
+/// Reads up to `len` bytes from `f` into guest memory at `buf`; `pos` is
+/// the explicit offset (pread) or `None` for the file position.
+fn read_into(task: &Task, f: &FileRef, buf: u64, len: u64, pos: Option<u64>) -> SyscallResult {
+    if !f.readable() {
+        return Err(Errno::EBADF);
+    }
+    if f.inode().attr()?.is_dir() {
+        return Err(Errno::EISDIR);
+    }
+    let len = len.min(MAX_RW);
+    check_user_range(buf, len)?;
+    let seekable = f.ops.seekable();
+    let mut guard = f.pos.lock().unwrap_or_else(|e| e.into_inner());
+    let mut off = pos.unwrap_or(*guard);
+    let mut total = 0u64;
+    let mut tmp = vec![0u8; (len as usize).min(CHUNK)];
+    while total < len {
+        let want = ((len - total) as usize).min(tmp.len());
+        let n = match f.ops.read(&mut tmp[..want], off) {
+            Ok(n) => n,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
+        if n == 0 {
+            break;
+        }
+        let copied = task.mm.copy_out_partial(buf + total, &tmp[..n]);
+        total += copied as u64;
+        off += copied as u64;
+        if copied < n {
+            if total == 0 {
+                return Err(Errno::EFAULT);
+            }
+            break;
+        }
+        if !seekable || n < want {
+            break;
+        }
+    }
+    if pos.is_none() && seekable {
+        *guard = off;
+    }
+    Ok(total)
+}
+
+/// Writes up to `len` bytes of guest memory at `buf` to `f`.
+fn write_from(task: &Task, f: &FileRef, buf: u64, len: u64, pos: Option<u64>) -> SyscallResult {
+    if !f.writable() {
+        return Err(Errno::EBADF);
+    }
+    let len = len.min(MAX_RW);
+    check_user_range(buf, len)?;
+    let seekable = f.ops.seekable();
+    let mut guard = f.pos.lock().unwrap_or_else(|e| e.into_inner());
+    let append = f.flags() & O_APPEND != 0;
+    let mut off = match pos {
+        Some(p) => p,
+        None if append && seekable => f.inode().attr()?.size,
+        None => *guard,
+    };
+    let fsize_limit = task.rlimit(1);
+    let mut total = 0u64;
+    let mut tmp = vec![0u8; (len as usize).min(CHUNK)];
+    while total < len {
+        let want = ((len - total) as usize).min(tmp.len());
+        let got = task.mm.copy_in_partial(buf + total, &mut tmp[..want]);
+        if got == 0 {
+            if total == 0 {
+                return Err(Errno::EFAULT);
+            }
+            break;
+        }
+        if seekable && f.inode().attr()?.kind() == S_IFREG && off.saturating_add(got as u64) > fsize_limit {
+            if total == 0 {
+                return Err(Errno::EFBIG);
+            }
+            break;
+        }
+        let n = match f.ops.write(&tmp[..got], off) {
+            Ok(n) => n,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
+        total += n as u64;
+        off += n as u64;
+        if n < got || got < want {
+            break;
+        }
+    }
+    if pos.is_none() && seekable {
+        *guard = off;
+    }
+    Ok(total)
+}
+
+pub(super) fn read(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let f = file(task, a[0])?;
+    read_into(task, &f, a[1], a[2], None)
+}
+
+pub(super) fn write(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let f = file(task, a[0])?;
+    write_from(task, &f, a[1], a[2], None)
+}
+
+fn positional(f: &FileRef, off: u64) -> Result<u64, Errno> {
+    if (off as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if !f.ops.seekable() {
+        return Err(Errno::ESPIPE);
+    }
+    Ok(off)
+}
+
+pub(super) fn pread64(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let f = file(task, a[0])?;
+    if !f.readable() {
+        return Err(Errno::EBADF);
+    }
+    let off = positional(&f, a[3])?;
+    read_into(task, &f, a[1], a[2], Some(off))
+}
+
+pub(super) fn pwrite64(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let f = file(task, a[0])?;
+    if !f.writable() {
+        return Err(Errno::EBADF);
+    }
+    let off = positional(&f, a[3])?;
+    write_from(task, &f, a[1], a[2], Some(off))
+}
+
+fn read_iovecs(task: &Task, iov: u64, cnt: u64) -> Result<Vec<(u64, u64)>, Errno> {
+    if cnt > 1024 {
+        return Err(Errno::EINVAL);
+    }
+    let mut out = Vec::with_capacity(cnt as usize);
+    let mut total = 0u64;
+    for i in 0..cnt {
+        let p = UserPtr::<[u64; 2]>::new(iov).index(i)?;
+        let [base, len] = task.mm.read(p)?;
+        if (len as i64) < 0 {
+            return Err(Errno::EINVAL);
+        }
+        total = total.checked_add(len).ok_or(Errno::EINVAL)?;
+        if total > i64::MAX as u64 {
+            return Err(Errno::EINVAL);
+        }
+        out.push((base, len));
+    }
+    Ok(out)
+}
+
+fn readv_at(task: &Task, f: &FileRef, iov: u64, cnt: u64, pos: Option<u64>) -> SyscallResult {
+    if !f.readable() {
+        return Err(Errno::EBADF);
+    }
+    let vecs = read_iovecs(task, iov, cnt)?;
+    let mut total = 0u64;
+    for (base, len) in vecs {
+        if len == 0 {
+            continue;
+        }
+        let r = read_into(task, f, base, len, pos.map(|p| p + total));
+        match r {
+            Ok(n) => {
+                total += n;
+                if n < len {
+                    break;
+                }
+            }
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(total)
+}
+
+fn writev_at(task: &Task, f: &FileRef, iov: u64, cnt: u64, pos: Option<u64>) -> SyscallResult {
+    if !f.writable() {
+        return Err(Errno::EBADF);
+    }
+    let vecs = read_iovecs(task, iov, cnt)?;
+    // Gather into one buffer so a stream sees one write, as Linux's pipes do.
+    let mut data = Vec::new();
+    for (base, len) in vecs {
+        let len = len.min(MAX_RW - data.len() as u64);
+        let start = data.len();
+        data.resize(start + len as usize, 0);
+        let got = task.mm.copy_in_partial(base, &mut data[start..]);
+        data.truncate(start + got);
+        if (got as u64) < len {
+            if data.is_empty() {
+                return Err(Errno::EFAULT);
+            }
+            break;
+        }
+    }
+    if data.is_empty() {
+        return Ok(0);
+    }
+    let seekable = f.ops.seekable();
+    let mut guard = f.pos.lock().unwrap_or_else(|e| e.into_inner());
+    let off = match pos {
+        Some(p) => p,
+        None if f.flags() & O_APPEND != 0 && seekable => f.inode().attr()?.size,
+        None => *guard,
+    };
+    let n = f.ops.write(&data, off)? as u64;
+    if pos.is_none() && seekable {
+        *guard = off + n;
+    }
+    Ok(n)
+}
+
+pub(super) fn readv(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let f = file(task, a[0])?;
+    readv_at(task, &f, a[1], a[2], None)
+}
+
+pub(super) fn writev(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let f = file(task, a[0])?;
+    writev_at(task, &f, a[1], a[2], None)
+}
+
+pub(super) fn preadv(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let f = file(task, a[0])?;
+    let off = positional(&f, a[3])?;
+    readv_at(task, &f, a[1], a[2], Some(off))
+}
+
+pub(super) fn pwritev(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let f = file(task, a[0])?;
+    let off = positional(&f, a[3])?;
+    writev_at(task, &f, a[1], a[2], Some(off))
+}
+
+pub(super) fn lseek(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let f = file(task, a[0])?;
+    let off = a[1] as i64;
+    let whence = match a[2] {
+        0 => Whence::Set,
+        1 => Whence::Cur,
+        2 => Whence::End,
+        3 => Whence::Data,
+        4 => Whence::Hole,
+        _ => return Err(Errno::EINVAL),
+    };
+    if f.is_path() {
+        return Err(Errno::EBADF);
+    }
+    if let Some(r) = f.ops.seek(off, whence) {
+        let v = r?;
+        if f.ops.seekable() {
+            *f.pos.lock().unwrap_or_else(|e| e.into_inner()) = v;
+        }
+        return Ok(v);
+    }
+    if !f.ops.seekable() {
+        return Err(Errno::ESPIPE);
+    }
+    let mut pos = f.pos.lock().unwrap_or_else(|e| e.into_inner());
+    let attr = f.inode().attr()?;
+    let size = attr.size as i64;
+    let new = match whence {
+        Whence::Set => Some(off),
+        Whence::Cur => (*pos as i64).checked_add(off),
+        Whence::End => size.checked_add(off),
+        Whence::Data => {
+            if off < 0 || off >= size {
+                return Err(Errno::ENXIO);
+            }
+            Some(off)
+        }
+        Whence::Hole => {
+            if off < 0 || off >= size {
+                return Err(Errno::ENXIO);
+            }
+            Some(size)
+        }
+    };
+    let new = new.ok_or(Errno::EOVERFLOW)?;
+    if new < 0 {
+        return Err(Errno::EINVAL);
+    }
+    *pos = new as u64;
+    if attr.is_dir() && new == 0 {
+        *f.dir_snapshot.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+    Ok(new as u64)
+}
+
+pub(super) fn dup(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let f = file(task, a[0])?;
+    let limit = u32::try_from(task.rlimit(7)).unwrap_or(u32::MAX);
+    Ok(task.fds.insert(f, false, 0, limit)? as u64)
+}
+
+fn dup_to(task: &mut Task, old: u64, new: u64, cloexec: bool) -> SyscallResult {
+    let f = file(task, old)?;
+    let new_fd = u32::try_from(arg_fd(new)).map_err(|_| Errno::EBADF)?;
+    if u64::from(new_fd) >= task.rlimit(7) {
+        return Err(Errno::EBADF);
+    }
+    task.fds.insert_at(new_fd, f, cloexec);
+    Ok(u64::from(new_fd))
+}
+
+pub(super) fn dup2(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    if arg_fd(a[0]) == arg_fd(a[1]) {
+        file(task, a[0])?;
+        return Ok(u64::from(arg_fd(a[1]) as u32));
+    }
+    dup_to(task, a[0], a[1], false)
+}
+
+pub(super) fn dup3(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let flags = a[2] as u32;
+    if flags & !O_CLOEXEC != 0 || arg_fd(a[0]) == arg_fd(a[1]) {
+        return Err(Errno::EINVAL);
+    }
+    dup_to(task, a[0], a[1], flags & O_CLOEXEC != 0)
+}
+
+pub(super) fn fcntl(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let fd = arg_fd(a[0]);
+    let f = task.fds.get(fd)?;
+    let cmd = a[1] as u32;
+    let limit = u32::try_from(task.rlimit(7)).unwrap_or(u32::MAX);
+    match cmd {
+        0 | 1030 => {
+            // F_DUPFD, F_DUPFD_CLOEXEC
+            let min = u32::try_from(a[2] as i32).map_err(|_| Errno::EINVAL)?;
+            if min >= limit {
+                return Err(Errno::EINVAL);
+            }
+            Ok(task.fds.insert(f, cmd == 1030, min, limit)? as u64)
+        }
+        1 => Ok(u64::from(task.fds.cloexec(fd)?)),
+        2 => {
+            task.fds.set_cloexec(fd, a[2] & 1 != 0)?;
+            Ok(0)
+        }
+        3 => Ok(u64::from(f.flags() | if f.is_path() { 0 } else { 0o100000 })),
+        4 => {
+            if f.is_path() {
+                return Err(Errno::EBADF);
+            }
+            const SETTABLE: u32 = O_APPEND | O_NONBLOCK | 0o20000 | 0o40000 | 0o1000000;
+            let mut fl = f.flags.lock().unwrap_or_else(|e| e.into_inner());
+            *fl = (*fl & !SETTABLE) | (a[2] as u32 & SETTABLE);
+            Ok(0)
+        }
+        5 | 36 => {
+            // F_GETLK, F_OFD_GETLK: no conflicting locks in a one-process sandbox.
+            let mut lk: [u8; 32] = task.mm.read(UserPtr::new(a[2]))?;
+            let ty = i16::from_le_bytes([lk[0], lk[1]]);
+            if !(0..=2).contains(&ty) {
+                return Err(Errno::EINVAL);
+            }
+            lk[0..2].copy_from_slice(&2i16.to_le_bytes());
+            task.mm.write(UserPtr::new(a[2]), &lk)?;
+            Ok(0)
+        }
+        6 | 7 | 37 | 38 => {
+            let lk: [u8; 32] = task.mm.read(UserPtr::new(a[2]))?;
+            let ty = i16::from_le_bytes([lk[0], lk[1]]);
+            match ty {
+                0 if !f.readable() => Err(Errno::EBADF),
+                1 if !f.writable() => Err(Errno::EBADF),
+                0..=2 => Ok(0),
+                _ => Err(Errno::EINVAL),
+            }
+        }
+        1032 => Err(Errno::EBADF),
+        1033 => Err(Errno::EBADF),
+        1034 => Err(Errno::EINVAL),
+        1025 => Ok(0),
+        1026 => Err(Errno::EINVAL),
+        8 | 9 => Ok(0),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+pub(super) fn flock(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    file(task, a[0])?;
+    let op = a[1] as u32 & !4;
+    if !matches!(op, 1 | 2 | 8) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
+}
+
+pub(super) fn ioctl(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let fd = arg_fd(a[0]);
+    let f = task.fds.get(fd)?;
+    match a[1] {
+        0x5451 => {
+            task.fds.set_cloexec(fd, true)?;
+            Ok(0)
+        }
+        0x5450 => {
+            task.fds.set_cloexec(fd, false)?;
+            Ok(0)
+        }
+        0x5421 => {
+            let on: i32 = task.mm.read(UserPtr::new(a[2]))?;
+            let mut fl = f.flags.lock().unwrap_or_else(|e| e.into_inner());
+            if on != 0 {
+                *fl |= O_NONBLOCK;
+            } else {
+                *fl &= !O_NONBLOCK;
+            }
+            Ok(0)
+        }
+        req => {
+            if f.is_path() {
+                return Err(Errno::EBADF);
+            }
+            f.ops.ioctl(req, a[2], &task.mm)
+        }
+    }
+}
+
+pub(super) fn fsync(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let f = file(task, a[0])?;
+    if f.is_path() {
+        return Err(Errno::EBADF);
+    }
+    f.ops.sync()?;
+    Ok(0)
+}
+
+pub(super) fn sync(_task: &mut Task, _a: &[u64; 6]) -> SyscallResult {
+    Ok(0)
+}
+
+pub(super) fn fadvise64(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let f = file(task, a[0])?;
+    if !f.ops.seekable() {
+        return Err(Errno::ESPIPE);
+    }
+    if a[3] > 5 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
+}
+
+pub(super) fn fallocate(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let f = file(task, a[0])?;
+    let (mode, off, len) = (a[1], a[2] as i64, a[3] as i64);
+    if off < 0 || len <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    if !f.writable() {
+        return Err(Errno::EBADF);
+    }
+    if mode != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let end = off.checked_add(len).ok_or(Errno::EFBIG)? as u64;
+    let attr = f.inode().attr()?;
+    if attr.kind() != S_IFREG {
+        return Err(Errno::ENODEV);
+    }
+    if end > attr.size {
+        f.inode().setattr(crate::vfs::SetAttr {
+            size: Some(end),
+            ..Default::default()
+        })?;
+    }
+    Ok(0)
+}
+
+const POLLIN: i16 = 1;
+const POLLOUT: i16 = 4;
+const POLLNVAL: i16 = 0x20;
+
+fn poll_fds(task: &Task, fds: u64, nfds: u64, timeout_ms: Option<i64>) -> SyscallResult {
+    if nfds > task.rlimit(7).min(1 << 20) {
+        return Err(Errno::EINVAL);
+    }
+    let mut ready = 0u64;
+    let mut entries = Vec::with_capacity(nfds as usize);
+    for i in 0..nfds {
+        let p = UserPtr::<[u8; 8]>::new(fds).index(i)?;
+        entries.push(task.mm.read(p)?);
+    }
+    for e in entries.iter_mut() {
+        let fd = i32::from_le_bytes([e[0], e[1], e[2], e[3]]);
+        let events = i16::from_le_bytes([e[4], e[5]]);
+        let revents = if fd < 0 {
+            0
+        } else {
+            match task.fds.get(fd) {
+                Err(_) => POLLNVAL,
+                Ok(f) => {
+                    let (r, w) = f.ops.readiness();
+                    (if r { POLLIN | 0x40 } else { 0 } | if w { POLLOUT | 0x100 } else { 0 }) & events
+                }
+            }
+        };
+        e[6..8].copy_from_slice(&revents.to_le_bytes());
+        if revents != 0 {
+            ready += 1;
+        }
+    }
+    for (i, e) in entries.iter().enumerate() {
+        task.mm.write(UserPtr::<[u8; 8]>::new(fds).index(i as u64)?, e)?;
+    }
+    if ready == 0
+        && let Some(ms) = timeout_ms
+        && ms > 0
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms as u64));
+    }
+    Ok(ready)
+}
+
+pub(super) fn poll(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let t = a[2] as i32;
+    poll_fds(task, a[0], a[1], (t >= 0).then_some(i64::from(t)))
+}
+
+pub(super) fn ppoll(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let timeout = if a[2] == 0 {
+        None
+    } else {
+        let ts: [i64; 2] = task.mm.read(UserPtr::new(a[2]))?;
+        if ts[0] < 0 || !(0..1_000_000_000).contains(&ts[1]) {
+            return Err(Errno::EINVAL);
+        }
+        Some(ts[0].saturating_mul(1000) + ts[1] / 1_000_000)
+    };
+    poll_fds(task, a[0], a[1], timeout)
+}
+
+fn select_common(task: &Task, nfds: u64, sets: [u64; 3], timeout_ms: Option<i64>) -> SyscallResult {
+    let nfds = i32::try_from(nfds as i64).map_err(|_| Errno::EINVAL)?;
+    if nfds < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let words = (nfds as usize).div_ceil(64);
+    let mut ready = 0u64;
+    let mut out: [Vec<u64>; 3] = [vec![0; words], vec![0; words], vec![0; words]];
+    for (k, addr) in sets.iter().enumerate() {
+        if *addr == 0 {
+            continue;
+        }
+        for w in 0..words {
+            let bits: u64 = task.mm.read(UserPtr::<u64>::new(*addr).index(w as u64)?)?;
+            for b in 0..64 {
+                let fd = (w * 64 + b) as i32;
+                if fd >= nfds || bits & (1 << b) == 0 {
+                    continue;
+                }
+                let f = task.fds.get(fd)?;
+                let (r, wr) = f.ops.readiness();
+                let hit = match k {
+                    0 => r,
+                    1 => wr,
+                    _ => false,
+                };
+                if hit {
+                    out[k][w] |= 1 << b;
+                    ready += 1;
+                }
+            }
+        }
+    }
+    for (k, addr) in sets.iter().enumerate() {
+        if *addr == 0 {
+            continue;
+        }
+        for (w, v) in out[k].iter().enumerate() {
+            task.mm.write(UserPtr::<u64>::new(*addr).index(w as u64)?, v)?;
+        }
+    }
+    if ready == 0
+        && let Some(ms) = timeout_ms
+        && ms > 0
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms as u64));
+    }
+    Ok(ready)
+}
+
+pub(super) fn select(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let timeout = if a[4] == 0 {
+        None
+    } else {
+        let tv: [i64; 2] = task.mm.read(UserPtr::new(a[4]))?;
+        if tv[0] < 0 || !(0..1_000_000).contains(&tv[1]) {
+            return Err(Errno::EINVAL);
+        }
+        Some(tv[0].saturating_mul(1000) + tv[1] / 1000)
+    };
+    select_common(task, a[0], [a[1], a[2], a[3]], timeout)
+}
+
+pub(super) fn pselect6(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let timeout = if a[4] == 0 {
+        None
+    } else {
+        let ts: [i64; 2] = task.mm.read(UserPtr::new(a[4]))?;
+        if ts[0] < 0 || !(0..1_000_000_000).contains(&ts[1]) {
+            return Err(Errno::EINVAL);
+        }
+        Some(ts[0].saturating_mul(1000) + ts[1] / 1_000_000)
+    };
+    select_common(task, a[0], [a[1], a[2], a[3]], timeout)
+}
