@@ -150,4 +150,10 @@ pub static TABLE: [Option<Handler>; SIZE] = table! {
     CLOSE_RANGE => fs::close_range,
     FACCESSAT2 => fsmeta::faccessat2,
     SELECT => fs::select,
+    GETXATTR => fsmeta::getxattr,
+    LGETXATTR => fsmeta::getxattr,
+    FGETXATTR => fsmeta::fgetxattr,
+    LISTXATTR => fsmeta::listxattr,
+    LLISTXATTR => fsmeta::listxattr,
+    FLISTXATTR => fsmeta::flistxattr,
 };
