@@ -61,12 +61,20 @@ impl FileOps for PathOps {
 
 /// Opens `path` relative to `dirfd`; returns the new FD.
 pub(super) fn do_open(task: &mut Task, dirfd: u64, path_addr: u64, flags: u32, mode: u32) -> SyscallResult {
+    if flags & O_TMPFILE_BIT != 0 {
+        // O_TMPFILE needs O_DIRECTORY with it and write access, and no O_CREAT.
+        if flags & O_DIRECTORY == 0 || flags & 3 == 0 || flags & O_CREAT != 0 {
+            return Err(Errno::EINVAL);
+        }
+        return Err(Errno::EOPNOTSUPP);
+    }
+    if flags & O_CREAT != 0 && flags & O_DIRECTORY != 0 {
+        // Since Linux 6.4.
+        return Err(Errno::EINVAL);
+    }
     let path = task.read_path(path_addr)?;
     if path.is_empty() {
         return Err(Errno::ENOENT);
-    }
-    if flags & O_TMPFILE_BIT != 0 {
-        return Err(Errno::EOPNOTSUPP);
     }
     let start = start_dir(task, dirfd, &path)?;
     let root = task.fs.root.clone();
@@ -74,6 +82,10 @@ pub(super) fn do_open(task: &mut Task, dirfd: u64, path_addr: u64, flags: u32, m
     let dentry = if flags & O_CREAT != 0 && flags & O_PATH == 0 {
         let l = resolve_parent(&root, &start, &path)?;
         if l.name.is_empty() || l.name == b"." || l.name == b".." {
+            return Err(Errno::EISDIR);
+        }
+        if l.trailing_slash {
+            // Linux refuses O_CREAT on "name/" whether or not it exists.
             return Err(Errno::EISDIR);
         }
         match l.parent.child(&l.name) {

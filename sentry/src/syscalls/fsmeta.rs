@@ -461,7 +461,9 @@ pub(super) fn symlinkat(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
 }
 
 fn do_readlink(task: &mut Task, dirfd: u64, path: u64, buf: u64, size: u64) -> SyscallResult {
-    if (size as i64) <= 0 {
+    // `bufsiz` is an `int` in the kernel: only the low 32 bits count.
+    let size = u64::try_from(size as i32).map_err(|_| Errno::EINVAL)?;
+    if size == 0 {
         return Err(Errno::EINVAL);
     }
     let d = lookup_at(task, dirfd, path, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)?;
@@ -528,8 +530,23 @@ pub(super) fn faccessat2(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     do_access(task, a[0], a[1], a[2], a[3] as u32)
 }
 
-fn set(task: &mut Task, d: &Arc<Dentry>, s: SetAttr) -> SyscallResult {
+fn set(task: &mut Task, d: &Arc<Dentry>, mut s: SetAttr) -> SyscallResult {
     let _ = task;
+    if s.mode.is_none() && s.size.is_none() {
+        // chown: Linux kills S_ISUID, and S_ISGID when group-executable,
+        // on non-directories (even for root, even with -1/-1).
+        let at = d.inode.attr()?;
+        if !at.is_dir() && !at.is_symlink() {
+            let mut m = at.mode & 0o7777;
+            m &= !0o4000;
+            if m & 0o2010 == 0o2010 {
+                m &= !0o2000;
+            }
+            if m != at.mode & 0o7777 {
+                s.mode = Some(m);
+            }
+        }
+    }
     d.inode.setattr(s)?;
     Ok(0)
 }

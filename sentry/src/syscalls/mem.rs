@@ -49,6 +49,10 @@ pub(super) fn mmap(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     if len == 0 || off % PAGE != 0 {
         return Err(Errno::EINVAL);
     }
+    // Anonymous mappings take only MAP_SHARED or MAP_PRIVATE.
+    if kind == MAP_SHARED_VALIDATE && flags & MAP_ANONYMOUS != 0 {
+        return Err(Errno::EINVAL);
+    }
     if flags & MAP_HUGETLB != 0 && flags & MAP_ANONYMOUS == 0 {
         return Err(Errno::EINVAL);
     }

@@ -437,3 +437,39 @@ pub(super) fn getcpu(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     }
     Ok(0)
 }
+
+pub(super) fn setresuid(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let ids = [a[0] as u32, a[1] as u32, a[2] as u32];
+    let cur = task.creds.uid;
+    if cur[1] != 0 {
+        for id in ids.iter().filter(|&&id| id != u32::MAX) {
+            if !cur.contains(id) {
+                return Err(Errno::EPERM);
+            }
+        }
+    }
+    for (i, id) in ids.iter().enumerate() {
+        if *id != u32::MAX {
+            task.creds.uid[i] = *id;
+        }
+    }
+    Ok(0)
+}
+
+pub(super) fn setresgid(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let ids = [a[0] as u32, a[1] as u32, a[2] as u32];
+    let cur = task.creds.gid;
+    if task.creds.uid[1] != 0 {
+        for id in ids.iter().filter(|&&id| id != u32::MAX) {
+            if !cur.contains(id) {
+                return Err(Errno::EPERM);
+            }
+        }
+    }
+    for (i, id) in ids.iter().enumerate() {
+        if *id != u32::MAX {
+            task.creds.gid[i] = *id;
+        }
+    }
+    Ok(0)
+}
