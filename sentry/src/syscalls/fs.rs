@@ -66,6 +66,12 @@ pub(super) fn do_open(task: &mut Task, dirfd: u64, path_addr: u64, flags: u32, m
         if flags & O_DIRECTORY == 0 || flags & 3 == 0 || flags & O_CREAT != 0 {
             return Err(Errno::EINVAL);
         }
+        let path = task.read_path(path_addr)?;
+        let start = start_dir(task, dirfd, &path)?;
+        let root = task.fs.root.clone();
+        if !resolve(&root, &start, &path, true)?.inode.attr()?.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
         return Err(Errno::EOPNOTSUPP);
     }
     if flags & O_CREAT != 0 && flags & O_DIRECTORY != 0 {
@@ -80,42 +86,52 @@ pub(super) fn do_open(task: &mut Task, dirfd: u64, path_addr: u64, flags: u32, m
     let root = task.fs.root.clone();
     let follow = flags & O_NOFOLLOW == 0;
     let dentry = if flags & O_CREAT != 0 && flags & O_PATH == 0 {
-        let l = resolve_parent(&root, &start, &path)?;
-        if l.name.is_empty() || l.name == b"." || l.name == b".." {
-            return Err(Errno::EISDIR);
-        }
-        if l.trailing_slash {
-            // Linux refuses O_CREAT on "name/" whether or not it exists.
-            return Err(Errno::EISDIR);
-        }
-        match l.parent.child(&l.name) {
-            Ok(existing) => {
-                if flags & O_EXCL != 0 {
-                    return Err(Errno::EEXIST);
-                }
-                if existing.inode.attr()?.is_symlink() {
+        let (mut start, mut path) = (start, path);
+        let mut hops = 0;
+        loop {
+            let l = resolve_parent(&root, &start, &path)?;
+            if l.name.is_empty() || l.name == b"." || l.name == b".." {
+                return Err(Errno::EISDIR);
+            }
+            if l.trailing_slash {
+                // Linux refuses O_CREAT on "name/" whether or not it exists.
+                return Err(Errno::EISDIR);
+            }
+            match l.parent.child(&l.name) {
+                Ok(existing) => {
+                    if flags & O_EXCL != 0 {
+                        return Err(Errno::EEXIST);
+                    }
+                    if !existing.inode.attr()?.is_symlink() {
+                        break existing;
+                    }
                     if !follow {
                         return Err(Errno::ELOOP);
                     }
-                    resolve(&root, &start, &path, true)?
-                } else {
-                    existing
+                    // Follow the link; a dangling one creates its target.
+                    hops += 1;
+                    if hops > 40 {
+                        return Err(Errno::ELOOP);
+                    }
+                    let target = existing.inode.readlink()?;
+                    if target.is_empty() {
+                        return Err(Errno::ENOENT);
+                    }
+                    start = if target.first() == Some(&b'/') { root.clone() } else { l.parent.clone() };
+                    path = target;
                 }
-            }
-            Err(Errno::ENOENT) => {
-                if l.trailing_slash {
-                    return Err(Errno::EISDIR);
+                Err(Errno::ENOENT) => {
+                    let c = Creation {
+                        mode: S_IFREG | (mode & 0o7777 & !task.fs.umask),
+                        uid: task.creds.uid[1],
+                        gid: task.creds.gid[1],
+                    };
+                    l.parent.inode.create(&l.name, c)?;
+                    l.parent.invalidate(&l.name);
+                    break l.parent.child(&l.name)?;
                 }
-                let c = Creation {
-                    mode: S_IFREG | (mode & 0o7777 & !task.fs.umask),
-                    uid: task.creds.uid[1],
-                    gid: task.creds.gid[1],
-                };
-                l.parent.inode.create(&l.name, c)?;
-                l.parent.invalidate(&l.name);
-                l.parent.child(&l.name)?
+                Err(e) => return Err(e),
             }
-            Err(e) => return Err(e),
         }
     } else {
         resolve(&root, &start, &path, follow)?
