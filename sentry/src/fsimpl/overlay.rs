@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use abi::Errno;
 
 use super::gofer::GoferNode;
-use super::tmpfs::{DirOps, TmpDir, TmpFile};
+use super::tmpfs::{DirOps, TmpDir, TmpFile, bump_nlink};
 use crate::mm::MemoryFile;
 use crate::vfs::{
     Attr, Creation, DirEntry, FileOps, FsStat, Inode, MmapSource, S_IFDIR, S_IFLNK, S_IFMT,
@@ -159,7 +159,10 @@ impl Inode for OvDir {
             entries: Mutex::new(BTreeMap::new()),
             whiteouts: Mutex::new(HashSet::new()),
         });
-        self.add_new(name, dir)
+        let r = self.add_new(name, dir)?;
+        // The new directory's ".." links to this one.
+        bump_nlink(&self.attr, 1);
+        Ok(r)
     }
 
     fn symlink(&self, name: &[u8], target: &[u8], c: Creation) -> Result<Arc<dyn Inode>, Errno> {
@@ -173,6 +176,7 @@ impl Inode for OvDir {
             return Err(Errno::EPERM);
         }
         self.add_new(name, target.clone())?;
+        target.adjust_nlink(1);
         Ok(())
     }
 
@@ -189,6 +193,11 @@ impl Inode for OvDir {
             return Err(Errno::ENOTEMPTY);
         }
         self.remove_name(name);
+        if is_dir {
+            bump_nlink(&self.attr, -1);
+        } else {
+            inode.adjust_nlink(-1);
+        }
         self.touch();
         Ok(())
     }
@@ -217,8 +226,20 @@ impl Inode for OvDir {
             Err(Errno::ENOENT) => {}
             Err(e) => return Err(e),
         }
+        let replaced = target.lookup(new_name).ok();
         self.remove_name(name);
         lock(&target.entries).insert(new_name.to_vec(), moving);
+        if let Some(old) = replaced {
+            if old.attr().is_ok_and(|a| a.is_dir()) {
+                bump_nlink(&target.attr, -1);
+            } else {
+                old.adjust_nlink(-1);
+            }
+        }
+        if moving_dir {
+            bump_nlink(&self.attr, -1);
+            bump_nlink(&target.attr, 1);
+        }
         self.touch();
         target.touch();
         Ok(())
@@ -300,6 +321,13 @@ impl OvFile {
 }
 
 impl Inode for OvFile {
+    fn adjust_nlink(&self, delta: i64) {
+        bump_nlink(&self.attr, delta);
+        if let Some(u) = lock(&self.upper).as_ref() {
+            u.adjust_nlink(delta);
+        }
+    }
+
     fn attr(&self) -> Result<Attr, Errno> {
         if let Some(u) = lock(&self.upper).as_ref() {
             return u.attr();
@@ -371,6 +399,10 @@ pub struct OvOther {
 }
 
 impl Inode for OvOther {
+    fn adjust_nlink(&self, delta: i64) {
+        bump_nlink(&self.attr, delta);
+    }
+
     fn attr(&self) -> Result<Attr, Errno> {
         Ok(*lock(&self.attr))
     }

@@ -61,6 +61,13 @@ fn apply_setattr(attr: &mut Attr, a: &SetAttr) {
     attr.ctime = Time::now();
 }
 
+/// Adds `delta` to the link count in `attr` and updates its ctime.
+pub(crate) fn bump_nlink(attr: &Mutex<Attr>, delta: i64) {
+    let mut a = lock(attr);
+    a.nlink = a.nlink.saturating_add_signed(delta);
+    a.ctime = Time::now();
+}
+
 /// The bytes of a regular file: 64 KiB memory-file chunks, allocated on write.
 pub struct FileData {
     file: Arc<MemoryFile>,
@@ -209,6 +216,10 @@ impl TmpFile {
 }
 
 impl Inode for TmpFile {
+    fn adjust_nlink(&self, delta: i64) {
+        bump_nlink(&self.attr, delta);
+    }
+
     fn attr(&self) -> Result<Attr, Errno> {
         let mut a = *lock(&self.attr);
         a.blocks = self.data.allocated() / 512;
@@ -302,6 +313,10 @@ impl TmpSymlink {
 }
 
 impl Inode for TmpSymlink {
+    fn adjust_nlink(&self, delta: i64) {
+        bump_nlink(&self.attr, delta);
+    }
+
     fn attr(&self) -> Result<Attr, Errno> {
         Ok(*lock(&self.attr))
     }
@@ -326,6 +341,10 @@ pub struct TmpNode {
 }
 
 impl Inode for TmpNode {
+    fn adjust_nlink(&self, delta: i64) {
+        bump_nlink(&self.attr, delta);
+    }
+
     fn attr(&self) -> Result<Attr, Errno> {
         Ok(*lock(&self.attr))
     }
@@ -446,6 +465,7 @@ impl Inode for TmpDir {
             return Err(Errno::EPERM);
         }
         self.insert_new(name, target.clone())?;
+        target.adjust_nlink(1);
         Ok(())
     }
 
@@ -462,7 +482,11 @@ impl Inode for TmpDir {
         if is_dir && !inode.readdir()?.is_empty() {
             return Err(Errno::ENOTEMPTY);
         }
-        e.remove(name);
+        if let Some(gone) = e.remove(name)
+            && !is_dir
+        {
+            gone.adjust_nlink(-1);
+        }
         drop(e);
         self.touch();
         Ok(())
@@ -492,7 +516,11 @@ impl Inode for TmpDir {
             }
         }
         lock(&self.entries).remove(name);
-        lock(&target.entries).insert(new_name.to_vec(), moving);
+        if let Some(old) = lock(&target.entries).insert(new_name.to_vec(), moving)
+            && !old.attr().is_ok_and(|a| a.is_dir())
+        {
+            old.adjust_nlink(-1);
+        }
         self.touch();
         target.touch();
         Ok(())

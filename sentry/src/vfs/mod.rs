@@ -194,6 +194,8 @@ pub struct Creation {
 pub trait Inode: Send + Sync + Any {
     /// Its attributes.
     fn attr(&self) -> Result<Attr, Errno>;
+    /// Adds `delta` to the link count (a name was linked or removed).
+    fn adjust_nlink(&self, _delta: i64) {}
     /// Looks up `name` in a directory (`name` is never `.` or `..`).
     fn lookup(&self, _name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
         Err(Errno::ENOTDIR)
