@@ -1,0 +1,168 @@
+//! `runsc boot` (internal): become the Sentry.
+//!
+//! 1. Read the JSON configuration from the inherited memfd.
+//! 2. `unshare` user, mount, IPC, UTS, network and PID namespaces; map root
+//!    inside to the caller's euid/egid.
+//! 3. Fork once. The parent only waits and exits with the child's status
+//!    (128 + N for a signal N), forwarding SIGINT/SIGTERM/SIGHUP to it. The
+//!    child is PID 1 of the new PID namespace, which keeps the namespace
+//!    alive while stub processes come and go.
+//! 4. In the child: die with the parent, make mounts private, set the host
+//!    name, make an empty tmpfs the root, then run the Sentry. Once the
+//!    platform exists and before any guest instruction, `prepare` drops every
+//!    capability, sets `no_new_privs` and installs the Sentry's seccomp
+//!    filter (see [`crate::filter::sentry`]).
+//!
+//! Test hook: with `RVISOR_TEST_FORBIDDEN_SYSCALL=1` in the environment,
+//! `prepare` makes a forbidden system call (`openat`) right after installing
+//! the filter, which must kill the Sentry with `SIGSYS` (`runsc do` then
+//! exits with 128 + 31).
+
+use super::{check_platform, forward_signals, take_inherited_fd};
+use crate::cli::{BootArgs, GlobalFlags};
+use crate::config::WireConfig;
+use crate::{filter, sandbox};
+use anyhow::{Context, Result, bail};
+use sentry::boot::{BootConfig, BootError, PlatformKind};
+use std::fs::File;
+use std::io::Read;
+use std::os::fd::{AsFd, OwnedFd};
+
+/// The environment variable of the forbidden-syscall test hook.
+pub const TEST_FORBIDDEN_SYSCALL_ENV: &str = "RVISOR_TEST_FORBIDDEN_SYSCALL";
+
+/// Runs `runsc boot`; returns the exit status.
+pub fn run(global: &GlobalFlags, args: BootArgs) -> Result<i32> {
+    check_platform(global.platform)?;
+    let config = read_config(take_inherited_fd(args.config_fd, "--config-fd")?)?;
+    let gofer = take_inherited_fd(args.gofer_fd, "--gofer-fd")?;
+    let platform = match config.platform.as_str() {
+        "ptrace" => PlatformKind::Ptrace,
+        other => bail!("platform {other} is not supported yet; use --platform=ptrace"),
+    };
+
+    let (uid, gid) = sandbox::effective_ids();
+    sandbox::enter_user_namespace(
+        libc::CLONE_NEWUSER
+            | libc::CLONE_NEWNS
+            | libc::CLONE_NEWIPC
+            | libc::CLONE_NEWUTS
+            | libc::CLONE_NEWNET
+            | libc::CLONE_NEWPID,
+        uid,
+        gid,
+    )?;
+
+    // SAFETY: this process is single-threaded (nothing above starts a
+    // thread), so the child may run arbitrary code after fork.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(std::io::Error::last_os_error()).context("fork of the Sentry");
+    }
+    if pid > 0 {
+        drop(gofer);
+        return wait_for_sentry(pid);
+    }
+    sentry_main(config, gofer, platform)
+}
+
+/// Reads the JSON configuration.
+fn read_config(fd: OwnedFd) -> Result<WireConfig> {
+    let mut json = Vec::new();
+    File::from(fd)
+        .read_to_end(&mut json)
+        .context("reading the boot config")?;
+    serde_json::from_slice(&json).context("parsing the boot config")
+}
+
+/// The boot parent: waits for the Sentry and exits as it did.
+fn wait_for_sentry(pid: i32) -> Result<i32> {
+    // Signals from the terminal reach the Sentry directly but, as PID 1 of
+    // its namespace, it ignores those it has no handler for; forward all.
+    forward_signals(pid, false)?;
+    let mut status = 0;
+    loop {
+        // SAFETY: waits for our own child; status is a valid out pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == pid {
+            break;
+        }
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(e).context("waiting for the Sentry");
+        }
+    }
+    if libc::WIFEXITED(status) {
+        Ok(libc::WEXITSTATUS(status))
+    } else if libc::WIFSIGNALED(status) {
+        let sig = libc::WTERMSIG(status);
+        tracing::debug!(sig, "the Sentry was killed by a signal");
+        Ok(128 + sig)
+    } else {
+        Ok(1)
+    }
+}
+
+/// The Sentry process (PID 1 of the sandbox's PID namespace).
+fn sentry_main(config: WireConfig, gofer: OwnedFd, platform: PlatformKind) -> Result<i32> {
+    sandbox::set_parent_death_signal()?;
+    sandbox::make_mounts_private()?;
+    sandbox::set_hostname(&config.hostname)?;
+    sandbox::enter_empty_root()?;
+
+    let stdio = [
+        dup_stdio(std::io::stdin().as_fd(), 0)?,
+        dup_stdio(std::io::stdout().as_fd(), 1)?,
+        dup_stdio(std::io::stderr().as_fd(), 2)?,
+    ];
+    let program = filter::compile(filter::sentry::allow_list(), filter::mismatch_action())?;
+    let count = filter::sentry::allow_list().len();
+    let test_forbidden = std::env::var(TEST_FORBIDDEN_SYSCALL_ENV).is_ok_and(|v| v == "1");
+    let argv0 = config.argv.first().cloned().unwrap_or_default();
+    let boot_config = BootConfig {
+        argv: config.argv,
+        envv: config.envv,
+        cwd: config.cwd,
+        gofer,
+        stdio,
+        strace: config.strace,
+        hostname: config.hostname,
+        platform,
+    };
+    let mut prepare = || -> Result<(), String> {
+        sandbox::drop_capabilities().map_err(|e| format!("{e:#}"))?;
+        sandbox::set_no_new_privs().map_err(|e| format!("{e:#}"))?;
+        filter::install(&program).map_err(|e| format!("{e:#}"))?;
+        tracing::debug!(syscalls = count, "sentry seccomp filter installed");
+        if test_forbidden {
+            // SAFETY: openat with a NUL-terminated literal path; the filter
+            // kills the process before the kernel runs it.
+            unsafe { libc::syscall(libc::SYS_openat, libc::AT_FDCWD, c"/".as_ptr(), 0) };
+            return Err("the forbidden openat was allowed by the seccomp filter".into());
+        }
+        Ok(())
+    };
+    match sentry::boot::run(boot_config, &mut prepare) {
+        Ok(status) => Ok(status.shell_code()),
+        Err(BootError::Exec { path, errno }) => {
+            let (what, code) = match errno {
+                abi::Errno::ENOENT => ("command not found".to_owned(), 127),
+                abi::Errno::EACCES | abi::Errno::ENOEXEC => (errno.to_string(), 126),
+                _ => (errno.to_string(), 126),
+            };
+            eprintln!(
+                "runsc: {}: {what}",
+                if path.is_empty() { &argv0 } else { &path }
+            );
+            Ok(code)
+        }
+        Err(e) => Err(anyhow::Error::new(e).context("the Sentry could not run the guest")),
+    }
+}
+
+/// Duplicates standard stream `n` for the guest (close-on-exec).
+fn dup_stdio(fd: std::os::fd::BorrowedFd<'_>, n: i32) -> Result<OwnedFd> {
+    fd.try_clone_to_owned().with_context(|| {
+        format!("duplicating FD {n} for the guest; runsc needs FDs 0, 1 and 2 open")
+    })
+}
