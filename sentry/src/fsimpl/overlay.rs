@@ -6,6 +6,7 @@
 
 use std::any::Any;
 use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use abi::Errno;
@@ -32,6 +33,7 @@ fn wrap(memory: &Arc<MemoryFile>, lower: Arc<GoferNode>) -> Arc<dyn Inode> {
             attr: Mutex::new(attr),
             entries: Mutex::new(BTreeMap::new()),
             whiteouts: Mutex::new(HashSet::new()),
+            dead: AtomicBool::new(false),
         }),
         S_IFREG => Arc::new(OvFile {
             memory: memory.clone(),
@@ -60,6 +62,8 @@ pub struct OvDir {
     entries: Mutex<BTreeMap<Vec<u8>, Arc<dyn Inode>>>,
     /// Lower names removed in the sandbox.
     whiteouts: Mutex<HashSet<Vec<u8>>>,
+    /// Removed by `rmdir`.
+    dead: AtomicBool,
 }
 
 impl OvDir {
@@ -76,6 +80,9 @@ impl OvDir {
 
     fn add_new(&self, name: &[u8], inode: Arc<dyn Inode>) -> Result<Arc<dyn Inode>, Errno> {
         check_name(name)?;
+        if self.dead.load(Ordering::Relaxed) {
+            return Err(Errno::ENOENT);
+        }
         match self.lookup(name) {
             Ok(_) => return Err(Errno::EEXIST),
             Err(Errno::ENOENT) => {}
@@ -96,7 +103,19 @@ impl OvDir {
 
 impl Inode for OvDir {
     fn attr(&self) -> Result<Attr, Errno> {
-        Ok(*lock(&self.attr))
+        let mut a = *lock(&self.attr);
+        if self.dead.load(Ordering::Relaxed) {
+            a.nlink = 0;
+        }
+        Ok(a)
+    }
+
+    fn mark_dead(&self) {
+        self.dead.store(true, Ordering::Relaxed);
+    }
+
+    fn is_dead(&self) -> bool {
+        self.dead.load(Ordering::Relaxed)
     }
 
     fn lookup(&self, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
@@ -158,6 +177,7 @@ impl Inode for OvDir {
             attr: Mutex::new(attr),
             entries: Mutex::new(BTreeMap::new()),
             whiteouts: Mutex::new(HashSet::new()),
+            dead: AtomicBool::new(false),
         });
         let r = self.add_new(name, dir)?;
         // The new directory's ".." links to this one.
@@ -194,6 +214,7 @@ impl Inode for OvDir {
         }
         self.remove_name(name);
         if is_dir {
+            inode.mark_dead();
             bump_nlink(&self.attr, -1);
         } else {
             inode.adjust_nlink(-1);
@@ -231,6 +252,7 @@ impl Inode for OvDir {
         lock(&target.entries).insert(new_name.to_vec(), moving);
         if let Some(old) = replaced {
             if old.attr().is_ok_and(|a| a.is_dir()) {
+                old.mark_dead();
                 bump_nlink(&target.attr, -1);
             } else {
                 old.adjust_nlink(-1);

@@ -4,6 +4,7 @@
 
 use std::any::Any;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use abi::Errno;
@@ -365,6 +366,8 @@ pub struct TmpDir {
     attr: Mutex<Attr>,
     memory: Arc<MemoryFile>,
     entries: Mutex<BTreeMap<Vec<u8>, Arc<dyn Inode>>>,
+    /// Removed by `rmdir`.
+    dead: AtomicBool,
 }
 
 impl TmpDir {
@@ -378,6 +381,7 @@ impl TmpDir {
             attr: Mutex::new(attr),
             memory,
             entries: Mutex::new(BTreeMap::new()),
+            dead: AtomicBool::new(false),
         })
     }
 
@@ -395,6 +399,9 @@ impl TmpDir {
 
     fn insert_new(&self, name: &[u8], inode: Arc<dyn Inode>) -> Result<Arc<dyn Inode>, Errno> {
         check_name(name)?;
+        if self.dead.load(Ordering::Relaxed) {
+            return Err(Errno::ENOENT);
+        }
         let mut e = lock(&self.entries);
         if e.contains_key(name) {
             return Err(Errno::EEXIST);
@@ -413,8 +420,16 @@ impl Inode for TmpDir {
             .values()
             .filter(|i| i.attr().is_ok_and(|a| a.is_dir()))
             .count() as u64;
-        a.nlink = 2 + subdirs;
+        a.nlink = if self.dead.load(Ordering::Relaxed) { 0 } else { 2 + subdirs };
         Ok(a)
+    }
+
+    fn mark_dead(&self) {
+        self.dead.store(true, Ordering::Relaxed);
+    }
+
+    fn is_dead(&self) -> bool {
+        self.dead.load(Ordering::Relaxed)
     }
 
     fn lookup(&self, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
@@ -482,10 +497,12 @@ impl Inode for TmpDir {
         if is_dir && !inode.readdir()?.is_empty() {
             return Err(Errno::ENOTEMPTY);
         }
-        if let Some(gone) = e.remove(name)
-            && !is_dir
-        {
-            gone.adjust_nlink(-1);
+        if let Some(gone) = e.remove(name) {
+            if is_dir {
+                gone.mark_dead();
+            } else {
+                gone.adjust_nlink(-1);
+            }
         }
         drop(e);
         self.touch();
@@ -516,10 +533,12 @@ impl Inode for TmpDir {
             }
         }
         lock(&self.entries).remove(name);
-        if let Some(old) = lock(&target.entries).insert(new_name.to_vec(), moving)
-            && !old.attr().is_ok_and(|a| a.is_dir())
-        {
-            old.adjust_nlink(-1);
+        if let Some(old) = lock(&target.entries).insert(new_name.to_vec(), moving) {
+            if old.attr().is_ok_and(|a| a.is_dir()) {
+                old.mark_dead();
+            } else {
+                old.adjust_nlink(-1);
+            }
         }
         self.touch();
         target.touch();

@@ -238,6 +238,9 @@ pub(super) fn getdents(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
 }
 
 pub(super) fn getcwd(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    if task.fs.cwd.inode.is_dead() {
+        return Err(Errno::ENOENT);
+    }
     let mut p = task.fs.cwd.path_from(&task.fs.root);
     p.push(0);
     if (a[1] as usize) < p.len() {

@@ -196,6 +196,13 @@ pub trait Inode: Send + Sync + Any {
     fn attr(&self) -> Result<Attr, Errno>;
     /// Adds `delta` to the link count (a name was linked or removed).
     fn adjust_nlink(&self, _delta: i64) {}
+    /// Marks a directory removed (`rmdir`): nothing can be created in it
+    /// and its link count is 0.
+    fn mark_dead(&self) {}
+    /// Whether `mark_dead` was called.
+    fn is_dead(&self) -> bool {
+        false
+    }
     /// Looks up `name` in a directory (`name` is never `.` or `..`).
     fn lookup(&self, _name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
         Err(Errno::ENOTDIR)
