@@ -228,7 +228,8 @@ impl Inode for TmpFile {
     }
 
     fn open(self: Arc<Self>, flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
-        if flags & 0o1000 != 0 && matches!(flags & 3, 1 | 2) {
+        // Linux truncates on O_TRUNC even with O_RDONLY.
+        if flags & 0o1000 != 0 && flags & 0o10000000 == 0 {
             self.set_size(0)?;
         }
         Ok(Arc::new(TmpFileOps { file: self }))

@@ -249,9 +249,10 @@ fn write_from(task: &Task, f: &FileRef, buf: u64, len: u64, pos: Option<u64>) ->
     let seekable = f.ops.seekable();
     let mut guard = f.pos.lock().unwrap_or_else(|e| e.into_inner());
     let append = f.flags() & O_APPEND != 0;
+    // With O_APPEND even pwrite appends (a documented Linux bug).
     let mut off = match pos {
+        _ if append && seekable => f.inode().attr()?.size,
         Some(p) => p,
-        None if append && seekable => f.inode().attr()?.size,
         None => *guard,
     };
     let fsize_limit = task.rlimit(1);
@@ -399,8 +400,8 @@ fn writev_at(task: &Task, f: &FileRef, iov: u64, cnt: u64, pos: Option<u64>) -> 
     let seekable = f.ops.seekable();
     let mut guard = f.pos.lock().unwrap_or_else(|e| e.into_inner());
     let off = match pos {
+        _ if f.flags() & O_APPEND != 0 && seekable => f.inode().attr()?.size,
         Some(p) => p,
-        None if f.flags() & O_APPEND != 0 && seekable => f.inode().attr()?.size,
         None => *guard,
     };
     let n = f.ops.write(&data, off)? as u64;
