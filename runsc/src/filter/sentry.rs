@@ -19,13 +19,7 @@ use libc::*;
 
 /// Terminal ioctls the Sentry forwards to host stdio (`fsimpl::host`).
 const TTY_IOCTLS: [u64; 7] = [
-    TCGETS as u64,
-    TCSETS as u64,
-    TCSETSW as u64,
-    TCSETSF as u64,
-    TIOCGWINSZ as u64,
-    TIOCSWINSZ as u64,
-    FIONREAD as u64,
+    TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, TIOCSWINSZ, FIONREAD,
 ];
 
 /// The Sentry's allow-list.

@@ -1,0 +1,88 @@
+//! `runsc`'s command line as a user sees it: exit statuses and messages.
+
+use std::process::{Command, Output};
+
+const RUNSC: &str = env!("CARGO_BIN_EXE_runsc");
+
+fn runsc(args: &[&str]) -> Output {
+    Command::new(RUNSC).args(args).output().expect("run runsc")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn missing_command_exits_127_with_one_line() {
+    let o = runsc(&["do", "no-such-command-rvisor"]);
+    assert_eq!(o.status.code(), Some(127));
+    assert_eq!(
+        stderr(&o),
+        "runsc: no-such-command-rvisor: command not found\n"
+    );
+}
+
+#[test]
+fn non_executable_file_exits_126() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = std::env::temp_dir().join(format!("runsc-cli-noexec-{}", std::process::id()));
+    std::fs::write(&f, "#!/bin/sh\n").unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = runsc(&["do", f.to_str().unwrap()]);
+    std::fs::remove_file(&f).unwrap();
+    assert_eq!(o.status.code(), Some(126), "{}", stderr(&o));
+    assert!(
+        stderr(&o).ends_with(": permission denied\n"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn unsupported_platform_is_a_clear_error() {
+    let o = runsc(&["--platform=systrap", "do", "/bin/true"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("platform systrap is not supported yet; use --platform=ptrace"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn unimplemented_command_says_so() {
+    let o = runsc(&["state", "some-id"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stderr(&o), "runsc: command state is not implemented yet\n");
+}
+
+#[test]
+fn bad_flag_is_a_usage_error() {
+    let o = runsc(&["--no-such-flag", "do", "/bin/true"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn help_lists_runc_commands_but_not_internal_ones() {
+    let o = runsc(&["--help"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    for cmd in [
+        "do", "run", "create", "start", "state", "kill", "delete", "spec", "list",
+    ] {
+        assert!(
+            out.contains(&format!("\n  {cmd} ")),
+            "missing {cmd} in:\n{out}"
+        );
+    }
+    assert!(!out.contains("\n  boot "));
+    assert!(!out.contains("\n  gofer "));
+}
+
+#[test]
+fn do_runs_a_program_and_returns_its_status() {
+    let o = runsc(&["do", "/bin/echo", "hello"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "hello\n");
+    let o = runsc(&["do", "--", "sh", "-c", "exit 7"]);
+    assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
+}
