@@ -4,5 +4,6 @@ pub mod dev;
 pub mod gofer;
 pub mod host;
 pub mod overlay;
+pub mod pipe;
 pub mod proc;
 pub mod tmpfs;

@@ -6,10 +6,11 @@ use std::sync::Arc;
 use abi::Errno;
 
 use super::{SyscallResult, arg_fd};
+use crate::fsimpl::pipe::Pipe;
 use crate::kernel::Task;
 use crate::mm::{TASK_SIZE, UserPtr};
 use crate::vfs::{
-    Creation, Dentry, FileDescription, FileOps, FileRef, S_IFREG, Whence, resolve,
+    Creation, Dentry, FileDescription, FileOps, FileRef, Inode, S_IFREG, Whence, resolve,
     resolve_parent,
 };
 
@@ -570,7 +571,12 @@ pub(super) fn fcntl(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
                 _ => Err(Errno::EINVAL),
             }
         }
-        1032 => Err(Errno::EBADF),
+        1031 => {
+            // F_SETPIPE_SZ: the argument is an int.
+            let want = u64::try_from(a[2] as i32).map_err(|_| Errno::EINVAL)?;
+            f.ops.pipe_size(Some(want))
+        }
+        1032 => f.ops.pipe_size(None),
         1033 => Err(Errno::EBADF),
         1034 => Err(Errno::EINVAL),
         1025 => Ok(0),
@@ -615,9 +621,56 @@ pub(super) fn ioctl(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
             if f.is_path() {
                 return Err(Errno::EBADF);
             }
+            let attr = f.inode().attr()?;
+            if req == FIONREAD && attr.kind() == S_IFREG {
+                // Bytes between the file position and the end, as an int.
+                let pos = *f.pos.lock().unwrap_or_else(|e| e.into_inner());
+                let n = attr.size.wrapping_sub(pos) as i32;
+                task.mm.write(UserPtr::<i32>::new(a[2]), &n)?;
+                return Ok(0);
+            }
             f.ops.ioctl(req, a[2], &task.mm)
         }
     }
+}
+
+const FIONREAD: u64 = 0x541b;
+
+fn do_pipe(task: &mut Task, fds_addr: u64, flags: u32) -> SyscallResult {
+    const O_DIRECT: u32 = 0o40000;
+    if flags & !(O_CLOEXEC | O_NONBLOCK | O_DIRECT) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let pipe = Pipe::new(task.creds.uid[1], task.creds.gid[1]);
+    let ino = pipe.attr()?.ino;
+    let dentry = Dentry::detached(format!("pipe:[{ino}]").into_bytes(), pipe.clone());
+    let status = flags & (O_NONBLOCK | O_DIRECT);
+    let rd = FileDescription::new(dentry.clone(), pipe.open_end(false), status);
+    let wr = FileDescription::new(dentry, pipe.open_end(true), status | 1);
+    let limit = u32::try_from(task.rlimit(7)).unwrap_or(u32::MAX);
+    let cloexec = flags & O_CLOEXEC != 0;
+    let r = task.fds.insert(rd, cloexec, 0, limit)?;
+    let w = match task.fds.insert(wr, cloexec, 0, limit) {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = task.fds.remove(r);
+            return Err(e);
+        }
+    };
+    if let Err(e) = task.mm.write(UserPtr::<[i32; 2]>::new(fds_addr), &[r, w]) {
+        let _ = task.fds.remove(r);
+        let _ = task.fds.remove(w);
+        return Err(e);
+    }
+    Ok(0)
+}
+
+pub(super) fn pipe(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    do_pipe(task, a[0], 0)
+}
+
+pub(super) fn pipe2(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    do_pipe(task, a[0], a[1] as u32)
 }
 
 pub(super) fn fsync(task: &mut Task, a: &[u64; 6]) -> SyscallResult {

@@ -324,6 +324,11 @@ pub trait FileOps: Send + Sync {
     fn readiness(&self) -> (bool, bool) {
         (true, true)
     }
+    /// `F_GETPIPE_SZ` (`set` is `None`) or `F_SETPIPE_SZ`; `EBADF` for
+    /// anything but a pipe.
+    fn pipe_size(&self, _set: Option<u64>) -> Result<u64, Errno> {
+        Err(Errno::EBADF)
+    }
 }
 
 static NEXT_INO: AtomicU64 = AtomicU64::new(1_000_000);
