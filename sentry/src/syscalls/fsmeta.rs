@@ -11,7 +11,7 @@ use super::fs::{AT_FDCWD, file, start_dir};
 use super::{SyscallResult, arg_fd};
 use crate::kernel::Task;
 use crate::mm::UserPtr;
-use crate::vfs::{Attr, Creation, Dentry, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, SetAttr, Time, resolve, resolve_parent};
+use crate::vfs::{Attr, Creation, Dentry, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, SetAttr, Time, resolve, resolve_parent};
 
 const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
 const AT_REMOVEDIR: u32 = 0x200;
@@ -289,6 +289,38 @@ fn do_mkdir(task: &mut Task, dirfd: u64, path_addr: u64, mode: u32) -> SyscallRe
     l.parent.inode.mkdir(&l.name, creation(task, S_IFDIR, mode))?;
     l.parent.invalidate(&l.name);
     Ok(0)
+}
+
+fn do_mknod(task: &mut Task, dirfd: u64, path_addr: u64, mode: u32) -> SyscallResult {
+    let kind = match mode & S_IFMT {
+        0 => S_IFREG,
+        k @ (S_IFREG | S_IFCHR | S_IFBLK | S_IFIFO | S_IFSOCK) => k,
+        S_IFDIR => return Err(Errno::EPERM),
+        _ => return Err(Errno::EINVAL),
+    };
+    let path = task.read_path(path_addr)?;
+    let start = start_dir(task, dirfd, &path)?;
+    let l = resolve_parent(&task.fs.root, &start, &path)?;
+    if l.name.is_empty() || l.name == b"." || l.name == b".." {
+        return Err(Errno::EEXIST);
+    }
+    if l.parent.child(&l.name).is_ok() {
+        return Err(Errno::EEXIST);
+    }
+    if l.trailing_slash {
+        return Err(Errno::ENOENT);
+    }
+    l.parent.inode.create(&l.name, creation(task, kind, mode))?;
+    l.parent.invalidate(&l.name);
+    Ok(0)
+}
+
+pub(super) fn mknod(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    do_mknod(task, AT_FDCWD as u64, a[0], a[1] as u32)
+}
+
+pub(super) fn mknodat(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    do_mknod(task, a[0], a[1], a[2] as u32)
 }
 
 pub(super) fn mkdir(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
