@@ -164,6 +164,13 @@ pub fn set_parent_death_signal() -> Result<()> {
         .context("prctl(PR_SET_PDEATHSIG)")
 }
 
+/// Names this process (`comm`, as `ps` and the audit log show it);
+/// `name` is cut to 15 bytes by the kernel.
+pub fn set_process_name(name: &std::ffi::CStr) {
+    // SAFETY: name is NUL-terminated; the kernel copies at most 16 bytes.
+    unsafe { libc::prctl(libc::PR_SET_NAME, name.as_ptr(), 0, 0, 0) };
+}
+
 /// `PR_SET_NO_NEW_PRIVS`: no exec can ever gain privileges again.
 pub fn set_no_new_privs() -> Result<()> {
     // SAFETY: prctl with integer arguments only.

@@ -4,7 +4,7 @@
 //! 2. `unshare` user, mount, IPC, UTS, network and PID namespaces; map root
 //!    inside to the caller's euid/egid.
 //! 3. Fork once. The parent only waits and exits with the child's status
-//!    (128 + N for a signal N), forwarding SIGINT/SIGTERM/SIGHUP to it. The
+//!    (128 + N for a signal N), passing on SIGINT/SIGTERM/SIGHUP. The
 //!    child is PID 1 of the new PID namespace, which keeps the namespace
 //!    alive while stub processes come and go.
 //! 4. In the child: die with the parent, make mounts private, set the host
@@ -18,7 +18,7 @@
 //! the filter, which must kill the Sentry with `SIGSYS` (`runsc do` then
 //! exits with 128 + 31).
 
-use super::{check_platform, forward_signals, take_inherited_fd};
+use super::{check_platform, take_inherited_fd};
 use crate::cli::{BootArgs, GlobalFlags};
 use crate::config::WireConfig;
 use crate::{filter, sandbox};
@@ -34,6 +34,7 @@ pub const TEST_FORBIDDEN_SYSCALL_ENV: &str = "RVISOR_TEST_FORBIDDEN_SYSCALL";
 /// Runs `runsc boot`; returns the exit status.
 pub fn run(global: &GlobalFlags, args: BootArgs) -> Result<i32> {
     check_platform(global.platform)?;
+    sandbox::set_process_name(c"runsc-boot");
     let config = read_config(take_inherited_fd(args.config_fd, "--config-fd")?)?;
     let gofer = take_inherited_fd(args.gofer_fd, "--gofer-fd")?;
     let platform = match config.platform.as_str() {
@@ -75,36 +76,104 @@ fn read_config(fd: OwnedFd) -> Result<WireConfig> {
     serde_json::from_slice(&json).context("parsing the boot config")
 }
 
-/// The boot parent: waits for the Sentry and exits as it did.
+/// The signals the boot parent passes on to the Sentry.
+const FORWARDED: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+
+/// The boot parent: waits for the Sentry and exits as it did, passing on
+/// SIGINT, SIGTERM and SIGHUP.
+///
+/// The Sentry is PID 1 of its namespace, so the kernel drops any signal it
+/// has no handler for (even from us). A signal the Sentry catches is
+/// forwarded (unless it came from the terminal, which already sent it to the
+/// Sentry's process group); one it does not catch kills the sandbox with
+/// `SIGKILL`, and the boot parent then reports the original signal
+/// (128 + N), as a shell would for a program it ends.
 fn wait_for_sentry(pid: i32) -> Result<i32> {
-    // Signals from the terminal reach the Sentry directly but, as PID 1 of
-    // its namespace, it ignores those it has no handler for; forward all.
-    forward_signals(pid, false)?;
-    let mut status = 0;
-    loop {
-        // SAFETY: waits for our own child; status is a valid out pointer.
-        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
-        if r == pid {
-            break;
-        }
-        let e = std::io::Error::last_os_error();
-        if e.raw_os_error() != Some(libc::EINTR) {
-            return Err(e).context("waiting for the Sentry");
+    // SAFETY: a zeroed sigset_t is valid storage for sigemptyset.
+    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: set is valid, initialised storage; the signal numbers are valid.
+    unsafe {
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGCHLD);
+        for sig in FORWARDED {
+            libc::sigaddset(&mut set, sig);
         }
     }
+    // Blocked signals stay pending (even SIGCHLD, whose default is to be
+    // ignored) until sigwaitinfo takes them.
+    // SAFETY: set is initialised; the old mask is not wanted.
+    if unsafe { libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) } < 0 {
+        return Err(std::io::Error::last_os_error()).context("blocking signals in runsc boot");
+    }
+    let mut killed_by = None;
+    loop {
+        // Checked after blocking SIGCHLD, so an exit before that is not missed.
+        let mut status = 0;
+        // SAFETY: waits for our own child; status is a valid out pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if r == pid {
+            return Ok(exit_code(status, killed_by));
+        }
+        if r < 0 {
+            return Err(std::io::Error::last_os_error()).context("waiting for the Sentry");
+        }
+        // SAFETY: a zeroed siginfo_t is valid storage for the kernel to fill.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        // SAFETY: set is initialised; info is valid storage.
+        let sig = unsafe { libc::sigwaitinfo(&set, &mut info) };
+        if sig < 0 || sig == libc::SIGCHLD {
+            continue;
+        }
+        if sentry_catches(pid, sig) {
+            if info.si_code != libc::SI_KERNEL {
+                // SAFETY: kill takes no pointers; pid is our child.
+                unsafe { libc::kill(pid, sig) };
+            }
+        } else {
+            tracing::debug!(
+                sig,
+                "the Sentry does not handle this signal; killing the sandbox"
+            );
+            killed_by.get_or_insert(sig);
+            // SAFETY: kill takes no pointers; pid is our child.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+}
+
+/// Does process `pid` have a handler for `sig` (its `SigCgt` mask in
+/// `/proc/PID/status`)? When unsure, no.
+fn sentry_catches(pid: i32, sig: libc::c_int) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return false;
+    };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigCgt:"))
+        .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+        .is_some_and(|mask| (1..=64).contains(&sig) && mask & (1 << (sig - 1)) != 0)
+}
+
+/// The exit status for a `waitpid` status: the code, or 128 + the signal
+/// (the one we killed the Sentry for, if we did).
+fn exit_code(status: libc::c_int, killed_by: Option<libc::c_int>) -> i32 {
     if libc::WIFEXITED(status) {
-        Ok(libc::WEXITSTATUS(status))
+        libc::WEXITSTATUS(status)
     } else if libc::WIFSIGNALED(status) {
         let sig = libc::WTERMSIG(status);
         tracing::debug!(sig, "the Sentry was killed by a signal");
-        Ok(128 + sig)
+        match killed_by {
+            Some(original) if sig == libc::SIGKILL => 128 + original,
+            _ => 128 + sig,
+        }
     } else {
-        Ok(1)
+        1
     }
 }
 
 /// The Sentry process (PID 1 of the sandbox's PID namespace).
 fn sentry_main(config: WireConfig, gofer: OwnedFd, platform: PlatformKind) -> Result<i32> {
+    sandbox::set_process_name(c"runsc-sentry");
     sandbox::set_parent_death_signal()?;
     sandbox::make_mounts_private()?;
     sandbox::set_hostname(&config.hostname)?;
