@@ -36,6 +36,8 @@ pub struct SignalState {
     pub actions: [SigAction; 64],
     /// Blocked signals.
     pub mask: u64,
+    /// Signals sent while blocked, not yet delivered (bit `signo - 1`).
+    pub pending: u64,
     /// The alternate signal stack.
     pub altstack: StackT,
 }
@@ -45,6 +47,7 @@ impl Default for SignalState {
         SignalState {
             actions: [SigAction::default(); 64],
             mask: 0,
+            pending: 0,
             altstack: StackT {
                 ss_flags: abi::signal::SS_DISABLE,
                 ..StackT::default()

@@ -34,6 +34,10 @@ pub(super) fn rt_sigaction(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         // SIGKILL and SIGSTOP can never be blocked by a handler mask.
         n.sa_mask.0 &= !((1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1)));
         task.signals.actions[idx] = n;
+        // Ignoring a pending signal discards it (POSIX 3.3.1.3).
+        if n.sa_handler == SIG_IGN || (n.sa_handler == SIG_DFL && ignored_by_default(sig)) {
+            task.signals.pending &= !(1 << idx);
+        }
     }
     Ok(0)
 }
@@ -58,6 +62,19 @@ pub(super) fn rt_sigprocmask(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
             1 => old & !set,
             _ => set,
         };
+        // Deliver pending signals that are now unblocked.
+        let ready = task.signals.pending & !task.signals.mask;
+        if ready != 0 {
+            task.signals.pending &= !ready;
+            for sig in 1..=64u64 {
+                if ready & (1 << (sig - 1)) != 0 {
+                    self_signal(task, sig)?;
+                    if task.exit.is_some() {
+                        break;
+                    }
+                }
+            }
+        }
     }
     Ok(0)
 }
@@ -66,7 +83,8 @@ pub(super) fn rt_sigpending(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     if a[1] > 8 {
         return Err(Errno::EINVAL);
     }
-    task.mm.write(UserPtr::<u64>::new(a[0]), &0)?;
+    let pending = task.signals.pending & task.signals.mask;
+    task.mm.write(UserPtr::<u64>::new(a[0]), &pending)?;
     Ok(0)
 }
 
@@ -111,6 +129,11 @@ pub(super) fn sigaltstack(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     Ok(0)
 }
 
+/// SIGCHLD, SIGCONT, SIGURG and SIGWINCH are ignored by default.
+fn ignored_by_default(sig: u64) -> bool {
+    matches!(sig, 17 | 18 | 23 | 28)
+}
+
 /// A signal sent to the (only) process: ignored, or the default action.
 fn self_signal(task: &mut Task, sig: u64) -> SyscallResult {
     if sig == 0 {
@@ -120,9 +143,13 @@ fn self_signal(task: &mut Task, sig: u64) -> SyscallResult {
         return Err(Errno::EINVAL);
     }
     let act = task.signals.actions[(sig - 1) as usize];
-    let ignored_by_default = matches!(sig, 17 | 18 | 23 | 28); // SIGCHLD SIGCONT SIGURG SIGWINCH
     let blocked = task.signals.mask & (1 << (sig - 1)) != 0 && sig != SIGKILL && sig != SIGSTOP;
-    if blocked || act.sa_handler == SIG_IGN || (act.sa_handler == SIG_DFL && ignored_by_default) {
+    if blocked {
+        // Blocked signals are never ignored: they stay pending.
+        task.signals.pending |= 1 << (sig - 1);
+        return Ok(0);
+    }
+    if act.sa_handler == SIG_IGN || (act.sa_handler == SIG_DFL && ignored_by_default(sig)) {
         return Ok(0);
     }
     if act.sa_handler != SIG_DFL {
