@@ -86,3 +86,20 @@ fn do_runs_a_program_and_returns_its_status() {
     let o = runsc(&["do", "--", "sh", "-c", "exit 7"]);
     assert_eq!(o.status.code(), Some(7), "{}", stderr(&o));
 }
+
+#[test]
+fn sigterm_to_runsc_ends_the_sandbox_with_143() {
+    let mut child = Command::new(RUNSC)
+        .args(["do", "sleep", "30"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run runsc");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: kill takes no pointers; pid is our child.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let start = std::time::Instant::now();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(128 + libc::SIGTERM));
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+}

@@ -28,6 +28,7 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 /// Runs `runsc do`; returns the exit status for runsc.
 pub fn run(global: &GlobalFlags, args: DoArgs) -> Result<i32> {
     check_platform(global.platform)?;
+    sandbox::cloexec_inherited_fds()?;
     let caller_cwd = std::env::current_dir()
         .context("reading the current directory; pass --cwd with an absolute path")?;
     let cwd = match &args.cwd {
