@@ -162,6 +162,13 @@ fn exit_code(status: libc::c_int, killed_by: Option<libc::c_int>) -> i32 {
     } else if libc::WIFSIGNALED(status) {
         let sig = libc::WTERMSIG(status);
         tracing::debug!(sig, "the Sentry was killed by a signal");
+        if sig == libc::SIGSYS {
+            eprintln!(
+                "runsc: the Sentry made a host system call its seccomp filter forbids and was \
+                 killed (SIGSYS); to find it, rerun with RVISOR_SECCOMP_LOG=1 and look for \
+                 'type=1326' in dmesg"
+            );
+        }
         match killed_by {
             Some(original) if sig == libc::SIGKILL => 128 + original,
             _ => 128 + sig,
