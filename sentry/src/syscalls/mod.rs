@@ -33,7 +33,7 @@ pub fn dispatch(task: &mut Task, nr: u64, args: &[u64; 6]) -> SyscallResult {
                 .map(|mut r| r.insert(nr))
                 .unwrap_or(false);
             if first {
-                tracing::warn!(
+                tracing::info!(
                     "unimplemented syscall {} ({nr})",
                     syscall_name(nr).unwrap_or("unknown")
                 );
