@@ -284,15 +284,12 @@ impl Context for PtraceContext {
             return Stop::Lost;
         }
         self.interrupted.running_tid.store(tid, Ordering::Release);
-        let status = loop {
-            // SAFETY: as above.
-            if unsafe { libc::ptrace(libc::PTRACE_SYSEMU, tid, 0, 0) } < 0 {
-                return Stop::Lost;
-            }
-            let Ok(status) = stub.wait_stop(tid) else {
-                return Stop::Lost;
-            };
-            break status;
+        // SAFETY: as above.
+        if unsafe { libc::ptrace(libc::PTRACE_SYSEMU, tid, 0, 0) } < 0 {
+            return Stop::Lost;
+        }
+        let Ok(status) = stub.wait_stop(tid) else {
+            return Stop::Lost;
         };
         self.interrupted.running_tid.store(0, Ordering::Release);
         if !libc::WIFSTOPPED(status) {

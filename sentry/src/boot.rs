@@ -73,9 +73,9 @@ pub enum BootError {
 
 /// Runs the guest described by `config` until its first process exits.
 ///
-/// `prepare` is called once the platform exists (its pristine stub forked)
-/// and before any guest instruction runs: `runsc boot` uses it to drop
-/// capabilities and install the Sentry's host seccomp filter.
+/// `prepare` is called before the first stub process is forked and before
+/// any guest instruction runs: `runsc boot` uses it to drop capabilities and
+/// install the Sentry's host seccomp filter, which every stub then inherits.
 pub fn run(
     config: BootConfig,
     prepare: &mut dyn FnMut() -> Result<(), String>,
@@ -92,14 +92,16 @@ pub fn run(
         platform::ptrace::PtracePlatform::new(memory.raw_fd())
             .map_err(|e| BootError::Platform(e.to_string()))?,
     );
+    let uts = host_uts();
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()).min(64);
+    // The filter goes on first, so every stub (forked below) inherits it.
+    prepare().map_err(BootError::Host)?;
     let space = platform
         .new_address_space()
         .map_err(|e| BootError::Platform(e.to_string()))?;
     let ctx = platform
         .new_context()
         .map_err(|e| BootError::Platform(e.to_string()))?;
-    let uts = host_uts();
-    prepare().map_err(BootError::Host)?;
 
     let client = Arc::new(gofer::Client::new(config.gofer));
     let lower = GoferNode::attach(client).map_err(|e| BootError::Host(format!("gofer attach: {e}")))?;
@@ -114,6 +116,7 @@ pub fn run(
         reported: Mutex::new(Default::default()),
         process: Mutex::new(None),
         uts,
+        cpus,
     });
     // Mounts: /dev, /proc, /tmp stays in the overlay.
     if let Ok(d) = root.child(b"dev") {

@@ -155,6 +155,12 @@ fn main() {
     };
 
     let runsc = find_runsc(&target);
+    let known = std::fs::read_to_string(crate_dir.join("known_failures.txt")).unwrap_or_default();
+    let known: Vec<String> = known
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect();
     let mut trials = Vec::new();
     for p in &programs {
         for &(linkage, static_link) in LINKAGES {
@@ -168,9 +174,11 @@ fn main() {
                 let (bin, build, runsc, prog_args) =
                     (bin.clone(), build.clone(), runsc.clone(), p.args.clone());
                 let label = format!("{}-{linkage}", p.name);
-                trials.push(Trial::test(name, move || {
-                    run_trial(&bin, &build, &prog_args, &runsc, &platform, &label)
-                }));
+                let ignored = known.contains(&format!("{}::{linkage}", p.name));
+                trials.push(
+                    Trial::test(name, move || run_trial(&bin, &build, &prog_args, &runsc, &platform, &label))
+                        .with_ignored_flag(ignored),
+                );
             }
         }
     }

@@ -110,7 +110,7 @@ const PID_FILES: [&str; 8] = ["cmdline", "environ", "comm", "status", "stat", "m
 
 fn root_file(name: &str) -> Option<Gen> {
     let g: Gen = match name {
-        "cpuinfo" => Arc::new(|_, _| cpuinfo()),
+        "cpuinfo" => Arc::new(|k, _| cpuinfo(k.cpus)),
         "meminfo" => Arc::new(|_, _| {
             b"MemTotal:        4194304 kB\nMemFree:         3145728 kB\nMemAvailable:    3145728 kB\nBuffers:               0 kB\nCached:                0 kB\nSwapCached:            0 kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n".to_vec()
         }),
@@ -138,8 +138,7 @@ fn root_file(name: &str) -> Option<Gen> {
     Some(g)
 }
 
-fn cpuinfo() -> Vec<u8> {
-    let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+fn cpuinfo(n: usize) -> Vec<u8> {
     let mut out = String::new();
     for i in 0..n {
         out.push_str(&format!(

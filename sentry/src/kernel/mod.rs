@@ -37,6 +37,9 @@ pub struct Kernel {
     pub process: Mutex<Option<ProcessView>>,
     /// `uname` release and version strings.
     pub uts: (Vec<u8>, Vec<u8>),
+    /// Host CPUs the sandbox may use (read at boot: the Sentry opens no
+    /// host files once it runs).
+    pub cpus: usize,
 }
 
 /// The parts of a process `/proc/PID` reads, shared with the task.

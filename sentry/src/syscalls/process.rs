@@ -409,7 +409,7 @@ pub(super) fn sched_getaffinity(task: &mut Task, a: &[u64; 6]) -> SyscallResult 
     if len < 8 || len % 8 != 0 {
         return Err(Errno::EINVAL);
     }
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()).min(64);
+    let cpus = task.kernel.cpus.clamp(1, 64);
     let mask: u64 = if cpus == 64 { u64::MAX } else { (1u64 << cpus) - 1 };
     task.mm.write(UserPtr::<u64>::new(a[2]), &mask)?;
     Ok(8)
