@@ -129,7 +129,10 @@ fn rseq_area() -> (u64, u64) {
     // SAFETY: reads the thread pointer (%fs:0 holds the TCB's own address
     // on x86-64); no memory is written.
     unsafe { std::arch::asm!("mov {}, fs:0", out(reg) tp, options(nostack, readonly)) };
-    (tp.wrapping_add_signed(offset as i64), u64::from(size.max(32)))
+    (
+        tp.wrapping_add_signed(offset as i64),
+        u64::from(size.max(32)),
+    )
 }
 
 /// Forks a new stub process that keeps only host FD `keep_fd` and the stub

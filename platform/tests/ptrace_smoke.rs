@@ -26,7 +26,11 @@ fn syscall_then_fault() {
     assert_eq!(w, code.len() as isize);
     let p = PtracePlatform::new(fd).expect("platform");
     let space = p.new_address_space().expect("space");
-    let rx = Prot { read: true, write: false, exec: true };
+    let rx = Prot {
+        read: true,
+        write: false,
+        exec: true,
+    };
     space.map(0x400000, 4096, 0, rx).expect("map");
     let mut ctx = p.new_context().expect("ctx");
     let mut regs = Regs::new_user(0x400000, 0x500000);

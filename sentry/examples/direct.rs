@@ -9,7 +9,14 @@ fn main() {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut fds = [0i32; 2];
     // SAFETY: fds is a valid array of two ints.
-    let r = unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) };
+    let r = unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    };
     assert_eq!(r, 0);
     // SAFETY: both FDs are fresh and ours.
     let (a, b) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
@@ -22,7 +29,10 @@ fn main() {
     let config = sentry::boot::BootConfig {
         argv,
         envv: std::env::vars().map(|(k, v)| format!("{k}={v}")).collect(),
-        cwd: std::env::current_dir().expect("cwd").to_string_lossy().into_owned(),
+        cwd: std::env::current_dir()
+            .expect("cwd")
+            .to_string_lossy()
+            .into_owned(),
         gofer: a,
         stdio: [dup(0), dup(1), dup(2)],
         strace: std::env::var("STRACE").is_ok(),

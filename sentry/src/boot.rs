@@ -93,7 +93,9 @@ pub fn run(
             .map_err(|e| BootError::Platform(e.to_string()))?,
     );
     let uts = host_uts();
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()).min(64);
+    let cpus = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(64);
     // The filter goes on first, so every stub (forked below) inherits it.
     prepare().map_err(BootError::Host)?;
     let space = platform
@@ -104,7 +106,8 @@ pub fn run(
         .map_err(|e| BootError::Platform(e.to_string()))?;
 
     let client = Arc::new(gofer::Client::new(config.gofer));
-    let lower = GoferNode::attach(client).map_err(|e| BootError::Host(format!("gofer attach: {e}")))?;
+    let lower =
+        GoferNode::attach(client).map_err(|e| BootError::Host(format!("gofer attach: {e}")))?;
     let root = Dentry::root(overlay::new_root(memory.clone(), lower));
     let kernel = Arc::new(Kernel {
         platform,
@@ -147,10 +150,11 @@ pub fn run(
         errno: abi::Errno::ENOENT,
     })?;
     let path = find_program(&fs, &arg0, &envv);
-    let loaded = crate::loader::load(&mm, &fs, &path, argv, envv).map_err(|errno| BootError::Exec {
-        path: String::from_utf8_lossy(&arg0).into_owned(),
-        errno,
-    })?;
+    let loaded =
+        crate::loader::load(&mm, &fs, &path, argv, envv).map_err(|errno| BootError::Exec {
+            path: String::from_utf8_lossy(&arg0).into_owned(),
+            errno,
+        })?;
     let mut task = Task {
         kernel: kernel.clone(),
         mm,
@@ -189,13 +193,21 @@ fn find_program(fs: &crate::vfs::FsContext, arg0: &[u8], envv: &[Vec<u8>]) -> Ve
         .iter()
         .find_map(|e| e.strip_prefix(b"PATH="))
         .map(|p| p.to_vec())
-        .unwrap_or_else(|| b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_vec());
+        .unwrap_or_else(|| {
+            b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_vec()
+        });
     for dir in path.split(|b| *b == b':') {
-        let mut cand = if dir.is_empty() { b".".to_vec() } else { dir.to_vec() };
+        let mut cand = if dir.is_empty() {
+            b".".to_vec()
+        } else {
+            dir.to_vec()
+        };
         cand.push(b'/');
         cand.extend_from_slice(arg0);
         if let Ok(d) = crate::vfs::resolve(&fs.root, &fs.cwd, &cand, true)
-            && d.inode.attr().is_ok_and(|a| !a.is_dir() && a.mode & 0o111 != 0)
+            && d.inode
+                .attr()
+                .is_ok_and(|a| !a.is_dir() && a.mode & 0o111 != 0)
         {
             return cand;
         }
@@ -206,7 +218,10 @@ fn find_program(fs: &crate::vfs::FsContext, arg0: &[u8], envv: &[Vec<u8>]) -> Ve
 /// The host's kernel release and version, so `uname -a` matches the host.
 fn host_uts() -> (Vec<u8>, Vec<u8>) {
     let field = |f: &[libc::c_char]| -> Vec<u8> {
-        f.iter().take_while(|c| **c != 0).map(|c| *c as u8).collect()
+        f.iter()
+            .take_while(|c| **c != 0)
+            .map(|c| *c as u8)
+            .collect()
     };
     let mut u = std::mem::MaybeUninit::<libc::utsname>::zeroed();
     // SAFETY: u points to writable storage for one utsname.

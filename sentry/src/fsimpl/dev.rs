@@ -82,7 +82,9 @@ impl Inode for DevNode {
         if self.device == Device::Tty {
             return Err(Errno::ENXIO);
         }
-        Ok(Arc::new(DevOps { device: self.device }))
+        Ok(Arc::new(DevOps {
+            device: self.device,
+        }))
     }
 
     fn setattr(&self, a: SetAttr) -> Result<(), Errno> {

@@ -74,7 +74,10 @@ impl GoferNode {
         let mut out = Vec::new();
         let mut cookie = 0;
         loop {
-            let batch = self.client.getdents(self.id, cookie).map_err(|e| e.errno())?;
+            let batch = self
+                .client
+                .getdents(self.id, cookie)
+                .map_err(|e| e.errno())?;
             let Some(last) = batch.last() else {
                 break;
             };

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use abi::Errno;
 
 use super::gofer::GoferNode;
-use super::tmpfs::{DirOps, TmpDir, TmpFile, bump_nlink};
+use super::tmpfs::{DirOps, TmpDir, TmpFile, apply_setattr, bump_nlink};
 use crate::mm::MemoryFile;
 use crate::vfs::{
     Attr, Creation, DirEntry, FileOps, FsStat, Inode, MmapSource, S_IFDIR, S_IFLNK, S_IFMT,
@@ -225,7 +225,10 @@ impl Inode for OvDir {
 
     fn rename(&self, name: &[u8], new_dir: &Arc<dyn Inode>, new_name: &[u8]) -> Result<(), Errno> {
         check_name(new_name)?;
-        let target = new_dir.as_any().downcast_ref::<OvDir>().ok_or(Errno::EXDEV)?;
+        let target = new_dir
+            .as_any()
+            .downcast_ref::<OvDir>()
+            .ok_or(Errno::EXDEV)?;
         let moving = self.lookup(name)?;
         let moving_dir = moving.attr()?.is_dir();
         match target.lookup(new_name) {
@@ -271,7 +274,7 @@ impl Inode for OvDir {
         if a.size.is_some() {
             return Err(Errno::EISDIR);
         }
-        set_attr(&mut lock(&self.attr), &a);
+        apply_setattr(&mut lock(&self.attr), &a);
         Ok(())
     }
 
@@ -290,25 +293,6 @@ impl Inode for OvDir {
     fn as_any(&self) -> &dyn Any {
         self
     }
-}
-
-fn set_attr(attr: &mut Attr, a: &SetAttr) {
-    if let Some(m) = a.mode {
-        attr.mode = (attr.mode & S_IFMT) | (m & 0o7777);
-    }
-    if let Some(u) = a.uid {
-        attr.uid = u;
-    }
-    if let Some(g) = a.gid {
-        attr.gid = g;
-    }
-    if let Some(t) = a.atime {
-        attr.atime = t;
-    }
-    if let Some(t) = a.mtime {
-        attr.mtime = t;
-    }
-    attr.ctime = Time::now();
 }
 
 /// An overlay regular file: lower data until first written, then a tmpfs copy.
@@ -444,7 +428,7 @@ impl Inode for OvOther {
     }
 
     fn setattr(&self, a: SetAttr) -> Result<(), Errno> {
-        set_attr(&mut lock(&self.attr), &a);
+        apply_setattr(&mut lock(&self.attr), &a);
         Ok(())
     }
 
@@ -452,4 +436,3 @@ impl Inode for OvOther {
         self
     }
 }
-

@@ -142,7 +142,9 @@ impl FileOps for PipeEnd {
         if s.readers == 0 {
             return Err(Errno::EPIPE);
         }
-        let room = usize::try_from(s.capacity).unwrap_or(usize::MAX).saturating_sub(s.buf.len());
+        let room = usize::try_from(s.capacity)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(s.buf.len());
         // Writes of at most PIPE_BUF bytes go in whole or not at all.
         if room == 0 || (buf.len() <= PIPE_BUF && room < buf.len()) {
             return Err(Errno::EAGAIN);
@@ -159,7 +161,11 @@ impl FileOps for PipeEnd {
     fn ioctl(&self, req: u64, arg: u64, mm: &MemoryManager) -> Result<u64, Errno> {
         match req {
             FIONREAD => {
-                let n = if self.write { 0 } else { self.pipe.lock().buf.len() };
+                let n = if self.write {
+                    0
+                } else {
+                    self.pipe.lock().buf.len()
+                };
                 let n = i32::try_from(n).unwrap_or(i32::MAX);
                 mm.write(UserPtr::<i32>::new(arg), &n)?;
                 Ok(0)

@@ -87,7 +87,10 @@ impl ProcInode {
                 n
             }
             Node::PidDir => {
-                let mut n: Vec<(Vec<u8>, u32)> = PID_FILES.iter().map(|f| (f.as_bytes().to_vec(), S_IFREG)).collect();
+                let mut n: Vec<(Vec<u8>, u32)> = PID_FILES
+                    .iter()
+                    .map(|f| (f.as_bytes().to_vec(), S_IFREG))
+                    .collect();
                 for l in ["exe", "cwd", "root"] {
                     n.push((l.as_bytes().to_vec(), S_IFLNK));
                 }
@@ -105,8 +108,19 @@ impl ProcInode {
     }
 }
 
-const ROOT_FILES: [&str; 8] = ["cpuinfo", "meminfo", "uptime", "loadavg", "version", "filesystems", "stat", "cmdline"];
-const PID_FILES: [&str; 8] = ["cmdline", "environ", "comm", "status", "stat", "maps", "mounts", "limits"];
+const ROOT_FILES: [&str; 8] = [
+    "cpuinfo",
+    "meminfo",
+    "uptime",
+    "loadavg",
+    "version",
+    "filesystems",
+    "stat",
+    "cmdline",
+];
+const PID_FILES: [&str; 8] = [
+    "cmdline", "environ", "comm", "status", "stat", "maps", "mounts", "limits",
+];
 
 fn root_file(name: &str) -> Option<Gen> {
     let g: Gen = match name {
@@ -127,7 +141,9 @@ fn root_file(name: &str) -> Option<Gen> {
             )
             .into_bytes()
         }),
-        "filesystems" => Arc::new(|_, _| b"nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevpts\nnodev\toverlay\n".to_vec()),
+        "filesystems" => Arc::new(|_, _| {
+            b"nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevpts\nnodev\toverlay\n".to_vec()
+        }),
         "stat" => Arc::new(|k, _| {
             let btime = Time::now().sec - k.boot_time.elapsed().as_secs() as i64;
             format!("cpu  0 0 0 0 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\nintr 0\nctxt 0\nbtime {btime}\nprocesses 1\nprocs_running 1\nprocs_blocked 0\n").into_bytes()
@@ -258,9 +274,13 @@ impl Inode for ProcInode {
                         };
                         Ok(self.child(name, Node::Link(l)))
                     }
-                    "mounts" => Ok(self.child(name, Node::Link(Arc::new(|_, _| b"self/mounts".to_vec())))),
+                    "mounts" => {
+                        Ok(self.child(name, Node::Link(Arc::new(|_, _| b"self/mounts".to_vec()))))
+                    }
                     _ if s == pid => Ok(self.child(name, Node::PidDir)),
-                    _ => root_file(s).map(|g| self.child(name, Node::File(g))).ok_or(Errno::ENOENT),
+                    _ => root_file(s)
+                        .map(|g| self.child(name, Node::File(g)))
+                        .ok_or(Errno::ENOENT),
                 }
             }
             Node::PidDir => match s {
@@ -268,7 +288,9 @@ impl Inode for ProcInode {
                 "cwd" => Ok(self.child(name, Node::Link(Arc::new(|_, v| v.cwd.clone())))),
                 "root" => Ok(self.child(name, Node::Link(Arc::new(|_, _| b"/".to_vec())))),
                 "fd" => Ok(self.child(name, Node::FdDir)),
-                _ => pid_file(s).map(|g| self.child(name, Node::File(g))).ok_or(Errno::ENOENT),
+                _ => pid_file(s)
+                    .map(|g| self.child(name, Node::File(g)))
+                    .ok_or(Errno::ENOENT),
             },
             Node::FdDir => {
                 let fd: i32 = s.parse().map_err(|_| Errno::ENOENT)?;

@@ -43,7 +43,8 @@ fn new_attr(c: Creation) -> Attr {
     }
 }
 
-fn apply_setattr(attr: &mut Attr, a: &SetAttr) {
+/// Applies the fields `a` sets to `attr` and stamps the change time.
+pub fn apply_setattr(attr: &mut Attr, a: &SetAttr) {
     if let Some(m) = a.mode {
         attr.mode = (attr.mode & S_IFMT) | (m & 0o7777);
     }
@@ -107,7 +108,9 @@ impl FileData {
             let in_chunk = pos % CHUNK;
             let n = ((CHUNK - in_chunk) as usize).min(buf.len() - done);
             match chunks.get(idx).and_then(|c| c.as_ref()) {
-                Some(r) => self.file.read(r.offset + in_chunk, &mut buf[done..done + n]),
+                Some(r) => self
+                    .file
+                    .read(r.offset + in_chunk, &mut buf[done..done + n]),
                 None => buf[done..done + n].fill(0),
             }
             done += n;
@@ -421,7 +424,11 @@ impl Inode for TmpDir {
             .values()
             .filter(|i| i.attr().is_ok_and(|a| a.is_dir()))
             .count() as u64;
-        a.nlink = if self.dead.load(Ordering::Relaxed) { 0 } else { 2 + subdirs };
+        a.nlink = if self.dead.load(Ordering::Relaxed) {
+            0
+        } else {
+            2 + subdirs
+        };
         Ok(a)
     }
 

@@ -97,11 +97,19 @@ pub fn load(
             }
             let line_end = head.iter().position(|b| *b == b'\n').unwrap_or(head.len());
             let line = &head[2..line_end];
-            let line: Vec<u8> = line.iter().copied().skip_while(|b| *b == b' ' || *b == b'\t').collect();
+            let line: Vec<u8> = line
+                .iter()
+                .copied()
+                .skip_while(|b| *b == b' ' || *b == b'\t')
+                .collect();
             let split = line.iter().position(|b| *b == b' ' || *b == b'\t');
             let (interp, arg) = match split {
                 Some(p) => {
-                    let a: Vec<u8> = line[p..].iter().copied().skip_while(|b| *b == b' ' || *b == b'\t').collect();
+                    let a: Vec<u8> = line[p..]
+                        .iter()
+                        .copied()
+                        .skip_while(|b| *b == b' ' || *b == b'\t')
+                        .collect();
                     let a = a.trim_ascii_end().to_vec();
                     (line[..p].to_vec(), (!a.is_empty()).then_some(a))
                 }
@@ -127,7 +135,13 @@ pub fn load(
     let mut entry = image.entry;
     let mut interp_base = 0;
     if let Some(interp) = &image.interp {
-        let (identry, iops) = open_exec(fs, interp).map_err(|e| if e == Errno::EACCES { Errno::ELIBBAD } else { e })?;
+        let (identry, iops) = open_exec(fs, interp).map_err(|e| {
+            if e == Errno::EACCES {
+                Errno::ELIBBAD
+            } else {
+                e
+            }
+        })?;
         let _ = identry;
         let mut ihead = vec![0u8; 256];
         let n = read_full(iops.as_ref(), &mut ihead, 0)?;
@@ -265,7 +279,11 @@ fn load_elf(
             shared: false,
             backing: Backing::Private(Arc::new(range)),
             offset: 0,
-            name: if p.p_filesz > 0 { name.clone() } else { VmaName::Anonymous },
+            name: if p.p_filesz > 0 {
+                name.clone()
+            } else {
+                VmaName::Anonymous
+            },
         })?;
     }
     let phdr = match phdrs.iter().find(|p| p.p_type == PT_PHDR) {
@@ -294,7 +312,11 @@ fn build_stack(
     image: &Image,
     interp_base: u64,
 ) -> Result<u64, Errno> {
-    let total: usize = argv.iter().chain(envv.iter()).map(|s| s.len() + 1 + 8).sum();
+    let total: usize = argv
+        .iter()
+        .chain(envv.iter())
+        .map(|s| s.len() + 1 + 8)
+        .sum();
     if total > MAX_ARG_BYTES {
         return Err(Errno::E2BIG);
     }
@@ -355,26 +377,26 @@ fn build_stack(
     let random_addr = push_bytes(&mut sp, &random)?;
     sp &= !15;
     let auxv: Vec<(u64, u64)> = vec![
-        (33, 0), // AT_SYSINFO_EHDR is omitted below (no vDSO yet): placeholder removed
-        (16, hwcap()),                         // AT_HWCAP
-        (6, PAGE),                             // AT_PAGESZ
-        (17, 100),                             // AT_CLKTCK
-        (3, image.phdr),                       // AT_PHDR
-        (4, 56),                               // AT_PHENT
-        (5, image.phnum),                      // AT_PHNUM
-        (7, interp_base),                      // AT_BASE
-        (8, 0),                                // AT_FLAGS
-        (9, image.entry),                      // AT_ENTRY
-        (11, 0),                               // AT_UID
-        (12, 0),                               // AT_EUID
-        (13, 0),                               // AT_GID
-        (14, 0),                               // AT_EGID
-        (23, 0),                               // AT_SECURE
-        (25, random_addr),                     // AT_RANDOM
-        (26, 2),                               // AT_HWCAP2 (FSGSBASE)
-        (31, execfn_addr),                     // AT_EXECFN
-        (15, platform_addr),                   // AT_PLATFORM
-        (51, 3632),                            // AT_MINSIGSTKSZ
+        (33, 0),             // AT_SYSINFO_EHDR is omitted below (no vDSO yet): placeholder removed
+        (16, hwcap()),       // AT_HWCAP
+        (6, PAGE),           // AT_PAGESZ
+        (17, 100),           // AT_CLKTCK
+        (3, image.phdr),     // AT_PHDR
+        (4, 56),             // AT_PHENT
+        (5, image.phnum),    // AT_PHNUM
+        (7, interp_base),    // AT_BASE
+        (8, 0),              // AT_FLAGS
+        (9, image.entry),    // AT_ENTRY
+        (11, 0),             // AT_UID
+        (12, 0),             // AT_EUID
+        (13, 0),             // AT_GID
+        (14, 0),             // AT_EGID
+        (23, 0),             // AT_SECURE
+        (25, random_addr),   // AT_RANDOM
+        (26, 2),             // AT_HWCAP2 (FSGSBASE)
+        (31, execfn_addr),   // AT_EXECFN
+        (15, platform_addr), // AT_PLATFORM
+        (51, 3632),          // AT_MINSIGSTKSZ
     ]
     .into_iter()
     .filter(|(k, _)| *k != 33)

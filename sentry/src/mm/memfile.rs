@@ -161,7 +161,11 @@ impl MemoryFile {
         // write it concurrently, which makes the bytes unspecified but the
         // copy itself sound (plain bytes, no references held).
         unsafe {
-            std::ptr::copy_nonoverlapping(self.base.add(offset as usize), dst.as_mut_ptr(), dst.len());
+            std::ptr::copy_nonoverlapping(
+                self.base.add(offset as usize),
+                dst.as_mut_ptr(),
+                dst.len(),
+            );
         }
     }
 
@@ -218,7 +222,9 @@ impl MemoryFile {
                 )
             };
             if r < 0 {
-                let e = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
+                let e = std::io::Error::last_os_error()
+                    .raw_os_error()
+                    .unwrap_or(libc::EIO);
                 if e == libc::EINTR {
                     continue;
                 }

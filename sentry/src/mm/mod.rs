@@ -138,7 +138,12 @@ impl MemoryManager {
             if overlaps(inner.reserved, req.addr, end) {
                 return Err(Errno::ENOMEM);
             }
-            if req.noreplace && inner.vmas.values().any(|v| v.start < end && req.addr < v.end) {
+            if req.noreplace
+                && inner
+                    .vmas
+                    .values()
+                    .any(|v| v.start < end && req.addr < v.end)
+            {
                 return Err(Errno::EEXIST);
             }
             self.unmap_locked(&mut inner, req.addr, len)?;
@@ -236,9 +241,7 @@ impl MemoryManager {
                 m.release_pages(&self.file);
             }
         }
-        self.space
-            .unmap(addr, len)
-            .map_err(|_| Errno::ENOMEM)
+        self.space.unmap(addr, len).map_err(|_| Errno::ENOMEM)
     }
 
     /// Changes protection (`mprotect`).
@@ -254,7 +257,12 @@ impl MemoryManager {
         let mut inner = self.lock();
         // The whole range must be mapped.
         let mut cursor = addr;
-        for v in inner.vmas.range(..end).map(|(_, v)| v).filter(|v| v.end > addr) {
+        for v in inner
+            .vmas
+            .range(..end)
+            .map(|(_, v)| v)
+            .filter(|v| v.end > addr)
+        {
             if v.start > cursor {
                 return Err(Errno::ENOMEM);
             }
@@ -327,8 +335,15 @@ impl MemoryManager {
             let new_end = old.checked_add(new_len).ok_or(Errno::ENOMEM)?;
             let free_after = new_end <= TASK_SIZE
                 && !overlaps(inner.reserved, old_end, new_end)
-                && !inner.vmas.values().any(|v| v.start < new_end && old_end < v.end);
-            if old_end == vend && free_after && !shared && self.grow_in_place(&mut inner, old, new_end)? {
+                && !inner
+                    .vmas
+                    .values()
+                    .any(|v| v.start < new_end && old_end < v.end);
+            if old_end == vend
+                && free_after
+                && !shared
+                && self.grow_in_place(&mut inner, old, new_end)?
+            {
                 return Ok(old);
             }
             if !may_move {
@@ -418,7 +433,10 @@ impl MemoryManager {
         if new_top > old_top {
             let len = new_top - old_top;
             if overlaps(inner.reserved, old_top, new_top)
-                || inner.vmas.values().any(|v| v.start < new_top && old_top < v.end)
+                || inner
+                    .vmas
+                    .values()
+                    .any(|v| v.start < new_top && old_top < v.end)
             {
                 return cur;
             }
@@ -448,7 +466,11 @@ impl MemoryManager {
                 return cur;
             }
             inner.vmas.insert(old_top, vma);
-        } else if new_top < old_top && self.unmap_locked(&mut inner, new_top, old_top - new_top).is_err() {
+        } else if new_top < old_top
+            && self
+                .unmap_locked(&mut inner, new_top, old_top - new_top)
+                .is_err()
+        {
             return cur;
         }
         inner.brk = new;
@@ -465,7 +487,12 @@ impl MemoryManager {
         let end = addr.checked_add(len).ok_or(Errno::EINVAL)?;
         let inner = self.lock();
         let mut cursor = addr;
-        for v in inner.vmas.range(..end).map(|(_, v)| v).filter(|v| v.end > addr) {
+        for v in inner
+            .vmas
+            .range(..end)
+            .map(|(_, v)| v)
+            .filter(|v| v.end > addr)
+        {
             if v.start > cursor {
                 return Err(Errno::ENOMEM);
             }
@@ -492,7 +519,12 @@ impl MemoryManager {
         };
         let inner = self.lock();
         let mut cursor = addr;
-        for v in inner.vmas.range(..end).map(|(_, v)| v).filter(|v| v.end > addr) {
+        for v in inner
+            .vmas
+            .range(..end)
+            .map(|(_, v)| v)
+            .filter(|v| v.end > addr)
+        {
             if v.start > cursor {
                 return false;
             }

@@ -42,7 +42,9 @@ impl<T> UserPtr<T> {
     pub fn index(self, i: u64) -> Result<UserPtr<T>, Errno> {
         let size = std::mem::size_of::<T>() as u64;
         let off = i.checked_mul(size).ok_or(Errno::EFAULT)?;
-        Ok(UserPtr::new(self.addr.checked_add(off).ok_or(Errno::EFAULT)?))
+        Ok(UserPtr::new(
+            self.addr.checked_add(off).ok_or(Errno::EFAULT)?,
+        ))
     }
 }
 
@@ -51,7 +53,11 @@ impl MemoryManager {
     /// unless every byte is readable.
     pub fn copy_in(&self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
         let n = self.copy_in_partial(addr, buf);
-        if n < buf.len() { Err(Errno::EFAULT) } else { Ok(()) }
+        if n < buf.len() {
+            Err(Errno::EFAULT)
+        } else {
+            Ok(())
+        }
     }
 
     /// Copies as much as is readable; returns how many bytes were copied.
@@ -75,7 +81,11 @@ impl MemoryManager {
     /// every byte is writable (nothing is written then past the fault).
     pub fn copy_out(&self, addr: u64, buf: &[u8]) -> Result<(), Errno> {
         let n = self.copy_out_partial(addr, buf);
-        if n < buf.len() { Err(Errno::EFAULT) } else { Ok(()) }
+        if n < buf.len() {
+            Err(Errno::EFAULT)
+        } else {
+            Ok(())
+        }
     }
 
     /// Copies as much as is writable; returns how many bytes were copied.
@@ -101,7 +111,10 @@ impl MemoryManager {
         let mut done = 0u64;
         while done < len {
             let n = (len - done).min(4096);
-            self.copy_out(addr.checked_add(done).ok_or(Errno::EFAULT)?, &chunk[..n as usize])?;
+            self.copy_out(
+                addr.checked_add(done).ok_or(Errno::EFAULT)?,
+                &chunk[..n as usize],
+            )?;
             done += n;
         }
         Ok(())

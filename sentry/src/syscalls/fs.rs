@@ -61,7 +61,13 @@ impl FileOps for PathOps {
 }
 
 /// Opens `path` relative to `dirfd`; returns the new FD.
-pub(super) fn do_open(task: &mut Task, dirfd: u64, path_addr: u64, flags: u32, mode: u32) -> SyscallResult {
+pub(super) fn do_open(
+    task: &mut Task,
+    dirfd: u64,
+    path_addr: u64,
+    flags: u32,
+    mode: u32,
+) -> SyscallResult {
     if flags & O_TMPFILE_BIT != 0 {
         // O_TMPFILE needs O_DIRECTORY with it and write access, and no O_CREAT.
         if flags & O_DIRECTORY == 0 || flags & 3 == 0 || flags & O_CREAT != 0 {
@@ -118,7 +124,11 @@ pub(super) fn do_open(task: &mut Task, dirfd: u64, path_addr: u64, flags: u32, m
                     if target.is_empty() {
                         return Err(Errno::ENOENT);
                     }
-                    start = if target.first() == Some(&b'/') { root.clone() } else { l.parent.clone() };
+                    start = if target.first() == Some(&b'/') {
+                        root.clone()
+                    } else {
+                        l.parent.clone()
+                    };
                     path = target;
                 }
                 Err(Errno::ENOENT) => {
@@ -169,7 +179,13 @@ pub(super) fn openat(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
 }
 
 pub(super) fn creat(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
-    do_open(task, AT_FDCWD as u64, a[0], O_CREAT | O_TRUNC | 1, a[1] as u32)
+    do_open(
+        task,
+        AT_FDCWD as u64,
+        a[0],
+        O_CREAT | O_TRUNC | 1,
+        a[1] as u32,
+    )
 }
 
 pub(super) fn close(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
@@ -184,7 +200,8 @@ pub(super) fn close_range(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     if flags & !(CLOSE_RANGE_CLOEXEC | CLOSE_RANGE_UNSHARE) != 0 || first > last {
         return Err(Errno::EINVAL);
     }
-    task.fds.remove_range(first, last, flags & CLOSE_RANGE_CLOEXEC != 0);
+    task.fds
+        .remove_range(first, last, flags & CLOSE_RANGE_CLOEXEC != 0);
     Ok(0)
 }
 
@@ -268,7 +285,10 @@ fn write_from(task: &Task, f: &FileRef, buf: u64, len: u64, pos: Option<u64>) ->
             }
             break;
         }
-        if seekable && f.inode().attr()?.kind() == S_IFREG && off.saturating_add(got as u64) > fsize_limit {
+        if seekable
+            && f.inode().attr()?.kind() == S_IFREG
+            && off.saturating_add(got as u64) > fsize_limit
+        {
             if total == 0 {
                 return Err(Errno::EFBIG);
             }
@@ -540,7 +560,9 @@ pub(super) fn fcntl(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
             task.fds.set_cloexec(fd, a[2] & 1 != 0)?;
             Ok(0)
         }
-        3 => Ok(u64::from(f.flags() | if f.is_path() { 0 } else { 0o100000 })),
+        3 => Ok(u64::from(
+            f.flags() | if f.is_path() { 0 } else { 0o100000 },
+        )),
         4 => {
             if f.is_path() {
                 return Err(Errno::EBADF);
@@ -747,7 +769,8 @@ fn poll_fds(task: &Task, fds: u64, nfds: u64, timeout_ms: Option<i64>) -> Syscal
                 Err(_) => POLLNVAL,
                 Ok(f) => {
                     let (r, w) = f.ops.readiness();
-                    (if r { POLLIN | 0x40 } else { 0 } | if w { POLLOUT | 0x100 } else { 0 }) & events
+                    (if r { POLLIN | 0x40 } else { 0 } | if w { POLLOUT | 0x100 } else { 0 })
+                        & events
                 }
             }
         };
@@ -757,7 +780,8 @@ fn poll_fds(task: &Task, fds: u64, nfds: u64, timeout_ms: Option<i64>) -> Syscal
         }
     }
     for (i, e) in entries.iter().enumerate() {
-        task.mm.write(UserPtr::<[u8; 8]>::new(fds).index(i as u64)?, e)?;
+        task.mm
+            .write(UserPtr::<[u8; 8]>::new(fds).index(i as u64)?, e)?;
     }
     if ready == 0
         && let Some(ms) = timeout_ms
@@ -824,7 +848,8 @@ fn select_common(task: &Task, nfds: u64, sets: [u64; 3], timeout_ms: Option<i64>
             continue;
         }
         for (w, v) in out[k].iter().enumerate() {
-            task.mm.write(UserPtr::<u64>::new(*addr).index(w as u64)?, v)?;
+            task.mm
+                .write(UserPtr::<u64>::new(*addr).index(w as u64)?, v)?;
         }
     }
     if ready == 0

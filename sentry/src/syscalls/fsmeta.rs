@@ -11,7 +11,10 @@ use super::fs::{AT_FDCWD, file, start_dir};
 use super::{SyscallResult, arg_fd};
 use crate::kernel::Task;
 use crate::mm::UserPtr;
-use crate::vfs::{Attr, Creation, Dentry, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, SetAttr, Time, resolve, resolve_parent};
+use crate::vfs::{
+    Attr, Creation, Dentry, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
+    SetAttr, Time, resolve, resolve_parent,
+};
 
 const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
 const AT_REMOVEDIR: u32 = 0x200;
@@ -55,10 +58,20 @@ fn lookup_at(task: &Task, dirfd: u64, path_addr: u64, flags: u32) -> Result<Arc<
         return Ok(file(task, dirfd)?.dentry.clone());
     }
     let start = start_dir(task, dirfd, &path)?;
-    resolve(&task.fs.root, &start, &path, flags & AT_SYMLINK_NOFOLLOW == 0)
+    resolve(
+        &task.fs.root,
+        &start,
+        &path,
+        flags & AT_SYMLINK_NOFOLLOW == 0,
+    )
 }
 
-fn write_stat(task: &Task, d: &Arc<Dentry>, fd_ops: Option<&crate::vfs::FileRef>, out: u64) -> SyscallResult {
+fn write_stat(
+    task: &Task,
+    d: &Arc<Dentry>,
+    fd_ops: Option<&crate::vfs::FileRef>,
+    out: u64,
+) -> SyscallResult {
     let _ = fd_ops;
     let a = d.inode.attr()?;
     task.mm.write(UserPtr::new(out), &to_stat(&a))?;
@@ -163,7 +176,11 @@ fn dir_entries(f: &crate::vfs::FileRef) -> Result<Vec<crate::vfs::DirEntry>, Err
     if snap.is_none() {
         let d = &f.dentry;
         let me = d.inode.attr()?;
-        let parent_ino = d.parent.as_ref().and_then(|p| p.inode.attr().ok()).map_or(me.ino, |a| a.ino);
+        let parent_ino = d
+            .parent
+            .as_ref()
+            .and_then(|p| p.inode.attr().ok())
+            .map_or(me.ino, |a| a.ino);
         let mut v = vec![
             crate::vfs::DirEntry {
                 ino: me.ino,
@@ -286,7 +303,9 @@ fn do_mkdir(task: &mut Task, dirfd: u64, path_addr: u64, mode: u32) -> SyscallRe
     if l.parent.child(&l.name).is_ok() {
         return Err(Errno::EEXIST);
     }
-    l.parent.inode.mkdir(&l.name, creation(task, S_IFDIR, mode))?;
+    l.parent
+        .inode
+        .mkdir(&l.name, creation(task, S_IFDIR, mode))?;
     l.parent.invalidate(&l.name);
     Ok(0)
 }
@@ -351,7 +370,11 @@ fn do_unlink(task: &mut Task, dirfd: u64, path_addr: u64, dir: bool) -> SyscallR
         }
         let child = l.parent.child(&l.name)?;
         if l.trailing_slash {
-            return Err(if child.inode.attr()?.is_dir() { Errno::EISDIR } else { Errno::ENOTDIR });
+            return Err(if child.inode.attr()?.is_dir() {
+                Errno::EISDIR
+            } else {
+                Errno::ENOTDIR
+            });
         }
     }
     if l.parent.is_mount_point(&l.name) {
@@ -378,7 +401,14 @@ pub(super) fn unlinkat(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     do_unlink(task, a[0], a[1], flags & AT_REMOVEDIR != 0)
 }
 
-fn do_rename(task: &mut Task, olddir: u64, old: u64, newdir: u64, new: u64, flags: u32) -> SyscallResult {
+fn do_rename(
+    task: &mut Task,
+    olddir: u64,
+    old: u64,
+    newdir: u64,
+    new: u64,
+    flags: u32,
+) -> SyscallResult {
     const RENAME_NOREPLACE: u32 = 1;
     const RENAME_EXCHANGE: u32 = 2;
     if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE | 4) != 0 {
@@ -419,7 +449,9 @@ fn do_rename(task: &mut Task, olddir: u64, old: u64, newdir: u64, new: u64, flag
     if Arc::ptr_eq(&ol.parent.inode, &nl.parent.inode) && ol.name == nl.name {
         return Ok(0);
     }
-    ol.parent.inode.rename(&ol.name, &nl.parent.inode, &nl.name)?;
+    ol.parent
+        .inode
+        .rename(&ol.name, &nl.parent.inode, &nl.name)?;
     ol.parent.invalidate(&ol.name);
     nl.parent.invalidate(&nl.name);
     Ok(0)
@@ -437,11 +469,22 @@ pub(super) fn renameat2(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     do_rename(task, a[0], a[1], a[2], a[3], a[4] as u32)
 }
 
-fn do_link(task: &mut Task, olddir: u64, old: u64, newdir: u64, new: u64, flags: u32) -> SyscallResult {
+fn do_link(
+    task: &mut Task,
+    olddir: u64,
+    old: u64,
+    newdir: u64,
+    new: u64,
+    flags: u32,
+) -> SyscallResult {
     if flags & !(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
-    let follow = if flags & AT_SYMLINK_FOLLOW != 0 { 0 } else { AT_SYMLINK_NOFOLLOW };
+    let follow = if flags & AT_SYMLINK_FOLLOW != 0 {
+        0
+    } else {
+        AT_SYMLINK_NOFOLLOW
+    };
     let src = lookup_at(task, olddir, old, follow | (flags & AT_EMPTY_PATH))?;
     if src.inode.attr()?.is_dir() {
         return Err(Errno::EPERM);
@@ -482,7 +525,9 @@ fn do_symlink(task: &mut Task, target: u64, newdir: u64, new: u64) -> SyscallRes
     if l.trailing_slash {
         return Err(Errno::ENOENT);
     }
-    l.parent.inode.symlink(&l.name, &target, creation(task, S_IFLNK, 0o777))?;
+    l.parent
+        .inode
+        .symlink(&l.name, &target, creation(task, S_IFLNK, 0o777))?;
     l.parent.invalidate(&l.name);
     Ok(0)
 }
@@ -530,7 +575,12 @@ fn do_access(task: &mut Task, dirfd: u64, path: u64, mode: u64, flags: u32) -> S
     if flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
-    let d = lookup_at(task, dirfd, path, flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))?;
+    let d = lookup_at(
+        task,
+        dirfd,
+        path,
+        flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH),
+    )?;
     let a = d.inode.attr()?;
     let uid = task.creds.uid[0];
     if uid == 0 {
@@ -588,7 +638,14 @@ fn set(task: &mut Task, d: &Arc<Dentry>, mut s: SetAttr) -> SyscallResult {
 
 pub(super) fn chmod(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let d = lookup_at(task, AT_FDCWD as u64, a[0], 0)?;
-    set(task, &d, SetAttr { mode: Some(a[1] as u32), ..Default::default() })
+    set(
+        task,
+        &d,
+        SetAttr {
+            mode: Some(a[1] as u32),
+            ..Default::default()
+        },
+    )
 }
 
 pub(super) fn fchmod(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
@@ -597,12 +654,26 @@ pub(super) fn fchmod(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         return Err(Errno::EBADF);
     }
     let d = f.dentry.clone();
-    set(task, &d, SetAttr { mode: Some(a[1] as u32), ..Default::default() })
+    set(
+        task,
+        &d,
+        SetAttr {
+            mode: Some(a[1] as u32),
+            ..Default::default()
+        },
+    )
 }
 
 pub(super) fn fchmodat(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let d = lookup_at(task, a[0], a[1], 0)?;
-    set(task, &d, SetAttr { mode: Some(a[2] as u32), ..Default::default() })
+    set(
+        task,
+        &d,
+        SetAttr {
+            mode: Some(a[2] as u32),
+            ..Default::default()
+        },
+    )
 }
 
 fn owner(uid: u64, gid: u64) -> SetAttr {
@@ -660,7 +731,10 @@ fn truncate_to(d: &Arc<Dentry>, len: u64) -> SyscallResult {
     if at.kind() != S_IFREG {
         return Err(Errno::EINVAL);
     }
-    d.inode.setattr(SetAttr { size: Some(len), ..Default::default() })?;
+    d.inode.setattr(SetAttr {
+        size: Some(len),
+        ..Default::default()
+    })?;
     Ok(0)
 }
 
@@ -681,7 +755,11 @@ pub(super) fn ftruncate(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         return Err(Errno::EINVAL);
     }
     if !f.writable() {
-        return Err(if f.is_path() { Errno::EBADF } else { Errno::EINVAL });
+        return Err(if f.is_path() {
+            Errno::EBADF
+        } else {
+            Errno::EINVAL
+        });
     }
     if a[1] > task.rlimit(1) {
         return Err(Errno::EFBIG);
@@ -696,7 +774,11 @@ pub(super) fn utimensat(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
-    let times: Option<[i64; 4]> = if a[2] == 0 { None } else { Some(task.mm.read(UserPtr::new(a[2]))?) };
+    let times: Option<[i64; 4]> = if a[2] == 0 {
+        None
+    } else {
+        Some(task.mm.read(UserPtr::new(a[2]))?)
+    };
     let d = if a[1] == 0 {
         file(task, a[0])?.dentry.clone()
     } else {
@@ -715,20 +797,36 @@ pub(super) fn utimensat(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         None => (Some(now), Some(now)),
         Some(t) => (pick(t[0], t[1])?, pick(t[2], t[3])?),
     };
-    d.inode.setattr(SetAttr { atime, mtime, ..Default::default() })?;
+    d.inode.setattr(SetAttr {
+        atime,
+        mtime,
+        ..Default::default()
+    })?;
     Ok(0)
 }
 
 /// Extended attributes: none are stored yet, so every name is absent.
 pub(super) fn getxattr(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     lookup_at(task, AT_FDCWD as u64, a[0], 0)?;
-    task.mm.read_cstr(a[1], 255).map_err(|e| if e == Errno::ENAMETOOLONG { Errno::ERANGE } else { e })?;
+    task.mm.read_cstr(a[1], 255).map_err(|e| {
+        if e == Errno::ENAMETOOLONG {
+            Errno::ERANGE
+        } else {
+            e
+        }
+    })?;
     Err(Errno::ENODATA)
 }
 
 pub(super) fn fgetxattr(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     file(task, a[0])?;
-    task.mm.read_cstr(a[1], 255).map_err(|e| if e == Errno::ENAMETOOLONG { Errno::ERANGE } else { e })?;
+    task.mm.read_cstr(a[1], 255).map_err(|e| {
+        if e == Errno::ENAMETOOLONG {
+            Errno::ERANGE
+        } else {
+            e
+        }
+    })?;
     Err(Errno::ENODATA)
 }
 

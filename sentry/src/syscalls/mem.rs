@@ -21,8 +21,23 @@ const MAP_GROWSDOWN: u64 = 0x100;
 const MAP_FIXED_NOREPLACE: u64 = 0x100000;
 const MAP_HUGETLB: u64 = 0x40000;
 /// Flags `MAP_SHARED_VALIDATE` accepts.
-const MAP_KNOWN: u64 = 0x01 | 0x02 | 0x10 | 0x20 | 0x40 | 0x100 | 0x800 | 0x1000 | 0x2000 | 0x4000
-    | 0x8000 | 0x10000 | 0x20000 | 0x40000 | 0x80000 | 0x100000 | 0xfc000000;
+const MAP_KNOWN: u64 = 0x01
+    | 0x02
+    | 0x10
+    | 0x20
+    | 0x40
+    | 0x100
+    | 0x800
+    | 0x1000
+    | 0x2000
+    | 0x4000
+    | 0x8000
+    | 0x10000
+    | 0x20000
+    | 0x40000
+    | 0x80000
+    | 0x100000
+    | 0xfc000000;
 
 fn prot_of(bits: u64) -> Result<Prot, Errno> {
     // PROT_GROWSDOWN / PROT_GROWSUP are accepted and ignored.
@@ -73,7 +88,11 @@ pub(super) fn mmap(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         return Err(Errno::EINVAL);
     }
     let (backing, offset, max_prot, name) = if flags & MAP_ANONYMOUS != 0 {
-        let name = if flags & MAP_GROWSDOWN != 0 { VmaName::Stack } else { VmaName::Anonymous };
+        let name = if flags & MAP_GROWSDOWN != 0 {
+            VmaName::Stack
+        } else {
+            VmaName::Anonymous
+        };
         (task.mm.anonymous(len)?, 0, all, name)
     } else {
         let f = file(task, fd)?;
@@ -106,7 +125,9 @@ pub(super) fn mmap(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
                 while done < len {
                     let want = ((len - done) as usize).min(buf.len());
                     let n = match &src {
-                        MmapSource::Pages(_) | MmapSource::Copy => f.ops.read(&mut buf[..want], off + done)?,
+                        MmapSource::Pages(_) | MmapSource::Copy => {
+                            f.ops.read(&mut buf[..want], off + done)?
+                        }
                         _ => 0,
                     };
                     if n == 0 {
@@ -157,7 +178,8 @@ pub(super) fn mremap(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         return Err(Errno::EINVAL);
     }
     let fixed = (flags & MREMAP_FIXED != 0).then_some(a[4]);
-    task.mm.remap(a[0], a[1], a[2], flags & MREMAP_MAYMOVE != 0, fixed)
+    task.mm
+        .remap(a[0], a[1], a[2], flags & MREMAP_MAYMOVE != 0, fixed)
 }
 
 pub(super) fn brk(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
@@ -190,7 +212,10 @@ pub(super) fn msync(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     const MS_ASYNC: u64 = 1;
     const MS_INVALIDATE: u64 = 2;
     const MS_SYNC: u64 = 4;
-    if a[0] % PAGE != 0 || a[2] & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0 || (a[2] & MS_ASYNC != 0 && a[2] & MS_SYNC != 0) {
+    if a[0] % PAGE != 0
+        || a[2] & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0
+        || (a[2] & MS_ASYNC != 0 && a[2] & MS_SYNC != 0)
+    {
         return Err(Errno::EINVAL);
     }
     let len = page_up(a[1]).ok_or(Errno::ENOMEM)?;

@@ -22,7 +22,11 @@ pub type SyscallResult = Result<u64, Errno>;
 
 /// Runs system call `nr` for `task`.
 pub fn dispatch(task: &mut Task, nr: u64, args: &[u64; 6]) -> SyscallResult {
-    let handler = usize::try_from(nr).ok().and_then(|i| TABLE.get(i)).copied().flatten();
+    let handler = usize::try_from(nr)
+        .ok()
+        .and_then(|i| TABLE.get(i))
+        .copied()
+        .flatten();
     let result = match handler {
         Some(h) => h(task, args),
         None => {

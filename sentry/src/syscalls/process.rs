@@ -148,7 +148,12 @@ fn set_field(f: &mut [u8; 65], v: &[u8]) {
 pub(super) fn uname(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let mut u = Utsname::new_zeroed();
     set_field(&mut u.sysname, b"Linux");
-    let host = task.kernel.hostname.lock().map(|h| h.clone()).unwrap_or_default();
+    let host = task
+        .kernel
+        .hostname
+        .lock()
+        .map(|h| h.clone())
+        .unwrap_or_default();
     set_field(&mut u.nodename, &host);
     set_field(&mut u.release, &task.kernel.uts.0);
     set_field(&mut u.version, &task.kernel.uts.1);
@@ -200,13 +205,18 @@ pub(super) fn prlimit64(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         return Err(Errno::ESRCH);
     }
     let r = rlimit_index(a[1])?;
-    let new: Option<[u64; 2]> = if a[2] != 0 { Some(task.mm.read(UserPtr::new(a[2]))?) } else { None };
+    let new: Option<[u64; 2]> = if a[2] != 0 {
+        Some(task.mm.read(UserPtr::new(a[2]))?)
+    } else {
+        None
+    };
     let old = task.rlimits[r];
     if let Some(n) = new {
         set_limit(task, r, n)?;
     }
     if a[3] != 0 {
-        task.mm.write(UserPtr::<[u64; 2]>::new(a[3]), &[old.0, old.1])?;
+        task.mm
+            .write(UserPtr::<[u64; 2]>::new(a[3]), &[old.0, old.1])?;
     }
     Ok(0)
 }
@@ -311,11 +321,13 @@ pub(super) fn arch_prctl(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
             Ok(0)
         }
         ARCH_GET_FS => {
-            task.mm.write(UserPtr::<u64>::new(a[1]), &task.regs.fs_base())?;
+            task.mm
+                .write(UserPtr::<u64>::new(a[1]), &task.regs.fs_base())?;
             Ok(0)
         }
         ARCH_GET_GS => {
-            task.mm.write(UserPtr::<u64>::new(a[1]), &task.regs.gs_base())?;
+            task.mm
+                .write(UserPtr::<u64>::new(a[1]), &task.regs.gs_base())?;
             Ok(0)
         }
         ARCH_GET_CPUID => Ok(1),
@@ -342,8 +354,10 @@ pub(super) fn get_robust_list(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     if pid != 0 && pid != task.tid {
         return Err(Errno::ESRCH);
     }
-    task.mm.write(UserPtr::<u64>::new(a[1]), &task.robust_list.0)?;
-    task.mm.write(UserPtr::<u64>::new(a[2]), &task.robust_list.1)?;
+    task.mm
+        .write(UserPtr::<u64>::new(a[1]), &task.robust_list.0)?;
+    task.mm
+        .write(UserPtr::<u64>::new(a[2]), &task.robust_list.1)?;
     Ok(0)
 }
 
@@ -410,7 +424,11 @@ pub(super) fn sched_getaffinity(task: &mut Task, a: &[u64; 6]) -> SyscallResult 
         return Err(Errno::EINVAL);
     }
     let cpus = task.kernel.cpus.clamp(1, 64);
-    let mask: u64 = if cpus == 64 { u64::MAX } else { (1u64 << cpus) - 1 };
+    let mask: u64 = if cpus == 64 {
+        u64::MAX
+    } else {
+        (1u64 << cpus) - 1
+    };
     task.mm.write(UserPtr::<u64>::new(a[2]), &mask)?;
     Ok(8)
 }

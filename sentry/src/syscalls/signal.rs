@@ -22,7 +22,11 @@ pub(super) fn rt_sigaction(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         return Err(Errno::EINVAL);
     }
     let idx = (sig - 1) as usize;
-    let new: Option<SigAction> = if a[1] != 0 { Some(task.mm.read(UserPtr::new(a[1]))?) } else { None };
+    let new: Option<SigAction> = if a[1] != 0 {
+        Some(task.mm.read(UserPtr::new(a[1]))?)
+    } else {
+        None
+    };
     if new.is_some() && (sig == SIGKILL || sig == SIGSTOP) {
         return Err(Errno::EINVAL);
     }
@@ -47,7 +51,11 @@ pub(super) fn rt_sigprocmask(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         return Err(Errno::EINVAL);
     }
     let how = a[0];
-    let new: Option<u64> = if a[1] != 0 { Some(task.mm.read(UserPtr::new(a[1]))?) } else { None };
+    let new: Option<u64> = if a[1] != 0 {
+        Some(task.mm.read(UserPtr::new(a[1]))?)
+    } else {
+        None
+    };
     if new.is_some() && how > 2 {
         return Err(Errno::EINVAL);
     }
@@ -92,10 +100,16 @@ pub(super) fn sigaltstack(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     const SS_ONSTACK: i32 = 1;
     const SS_DISABLE: i32 = 2;
     const SS_AUTODISARM: i32 = 1 << 31;
-    let new: Option<StackT> = if a[0] != 0 { Some(task.mm.read(UserPtr::new(a[0]))?) } else { None };
+    let new: Option<StackT> = if a[0] != 0 {
+        Some(task.mm.read(UserPtr::new(a[0]))?)
+    } else {
+        None
+    };
     let sp = task.regs.sp();
     let cur = task.signals.altstack;
-    let on_stack = cur.ss_flags & SS_DISABLE == 0 && sp > cur.ss_sp && sp <= cur.ss_sp.wrapping_add(cur.ss_size);
+    let on_stack = cur.ss_flags & SS_DISABLE == 0
+        && sp > cur.ss_sp
+        && sp <= cur.ss_sp.wrapping_add(cur.ss_size);
     if a[1] != 0 {
         let mut old = cur;
         if on_stack {

@@ -9,7 +9,10 @@ use crate::kernel::Task;
 use crate::mm::UserPtr;
 
 fn host_clock(id: i32) -> Result<[i64; 2], Errno> {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     if !crate::kernel::host_clock_gettime(id, &mut ts) {
         return Err(Errno::EINVAL);
     }
@@ -56,7 +59,8 @@ pub(super) fn clock_getres(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
 pub(super) fn gettimeofday(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let ts = host_clock(libc::CLOCK_REALTIME)?;
     if a[0] != 0 {
-        task.mm.write(UserPtr::<[i64; 2]>::new(a[0]), &[ts[0], ts[1] / 1000])?;
+        task.mm
+            .write(UserPtr::<[i64; 2]>::new(a[0]), &[ts[0], ts[1] / 1000])?;
     }
     if a[1] != 0 {
         task.mm.write(UserPtr::<[i32; 2]>::new(a[1]), &[0, 0])?;
@@ -150,7 +154,8 @@ pub(super) fn times(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let (u, s) = cpu_times();
     let ticks = |t: [i64; 2]| t[0] * 100 + t[1] / 10_000;
     if a[0] != 0 {
-        task.mm.write(UserPtr::<[i64; 4]>::new(a[0]), &[ticks(u), ticks(s), 0, 0])?;
+        task.mm
+            .write(UserPtr::<[i64; 4]>::new(a[0]), &[ticks(u), ticks(s), 0, 0])?;
     }
     let up = task.kernel.boot_time.elapsed();
     Ok((up.as_millis() / 10) as u64 + 100_000)

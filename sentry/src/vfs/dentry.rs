@@ -97,9 +97,12 @@ impl Dentry {
 
     /// Whether a file system is mounted on the cached child `name`.
     pub fn is_mount_point(&self, name: &[u8]) -> bool {
-        self.children()
-            .get(name)
-            .is_some_and(|d| d.mounted.lock().unwrap_or_else(|e| e.into_inner()).is_some())
+        self.children().get(name).is_some_and(|d| {
+            d.mounted
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_some()
+        })
     }
 
     /// The absolute path of this dentry as seen from `root`.

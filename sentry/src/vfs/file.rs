@@ -106,7 +106,11 @@ impl FdTable {
     /// Looks up `fd` (`EBADF` if not open).
     pub fn get(&self, fd: i32) -> Result<FileRef, Errno> {
         let fd = u32::try_from(fd).map_err(|_| Errno::EBADF)?;
-        self.lock().slots.get(&fd).map(|s| s.file.clone()).ok_or(Errno::EBADF)
+        self.lock()
+            .slots
+            .get(&fd)
+            .map(|s| s.file.clone())
+            .ok_or(Errno::EBADF)
     }
 
     /// Installs `file` at the lowest free FD ≥ `min` below `limit`.
@@ -128,19 +132,30 @@ impl FdTable {
 
     /// Installs `file` at exactly `fd`, returning what was there.
     pub fn insert_at(&self, fd: u32, file: FileRef, cloexec: bool) -> Option<FileRef> {
-        self.lock().slots.insert(fd, Slot { file, cloexec }).map(|s| s.file)
+        self.lock()
+            .slots
+            .insert(fd, Slot { file, cloexec })
+            .map(|s| s.file)
     }
 
     /// Closes `fd`.
     pub fn remove(&self, fd: i32) -> Result<FileRef, Errno> {
         let fd = u32::try_from(fd).map_err(|_| Errno::EBADF)?;
-        self.lock().slots.remove(&fd).map(|s| s.file).ok_or(Errno::EBADF)
+        self.lock()
+            .slots
+            .remove(&fd)
+            .map(|s| s.file)
+            .ok_or(Errno::EBADF)
     }
 
     /// `FD_CLOEXEC` of `fd`.
     pub fn cloexec(&self, fd: i32) -> Result<bool, Errno> {
         let fd = u32::try_from(fd).map_err(|_| Errno::EBADF)?;
-        self.lock().slots.get(&fd).map(|s| s.cloexec).ok_or(Errno::EBADF)
+        self.lock()
+            .slots
+            .get(&fd)
+            .map(|s| s.cloexec)
+            .ok_or(Errno::EBADF)
     }
 
     /// Sets `FD_CLOEXEC` of `fd`.
@@ -159,7 +174,8 @@ impl FdTable {
 
     /// Every open FD with its file.
     pub fn entries(&self) -> Vec<(i32, FileRef)> {
-        self.lock().slots
+        self.lock()
+            .slots
             .iter()
             .filter_map(|(k, s)| Some((i32::try_from(*k).ok()?, s.file.clone())))
             .collect()

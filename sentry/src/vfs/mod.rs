@@ -238,7 +238,12 @@ pub trait Inode: Send + Sync + Any {
         Err(Errno::EPERM)
     }
     /// Moves `name` to `new_name` in `new_dir` (same file system).
-    fn rename(&self, _name: &[u8], _new_dir: &Arc<dyn Inode>, _new_name: &[u8]) -> Result<(), Errno> {
+    fn rename(
+        &self,
+        _name: &[u8],
+        _new_dir: &Arc<dyn Inode>,
+        _new_name: &[u8],
+    ) -> Result<(), Errno> {
         Err(Errno::EXDEV)
     }
     /// Changes attributes.

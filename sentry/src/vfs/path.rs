@@ -65,7 +65,10 @@ fn walk(
         start.clone()
     };
     let trailing = path.last() == Some(&b'/');
-    let comps: Vec<&[u8]> = path.split(|b| *b == b'/').filter(|c| !c.is_empty()).collect();
+    let comps: Vec<&[u8]> = path
+        .split(|b| *b == b'/')
+        .filter(|c| !c.is_empty())
+        .collect();
     let n = comps.len();
     for (i, comp) in comps.into_iter().enumerate() {
         let last = i + 1 == n;
@@ -79,7 +82,8 @@ fn walk(
             continue;
         }
         if comp == b".." {
-            if !Arc::ptr_eq(&cur, root) && !Arc::ptr_eq(&cur.follow_mounts(), &root.follow_mounts()) {
+            if !Arc::ptr_eq(&cur, root) && !Arc::ptr_eq(&cur.follow_mounts(), &root.follow_mounts())
+            {
                 if let Some(p) = cur.parent.clone() {
                     cur = p.follow_mounts();
                 }
@@ -110,7 +114,11 @@ fn walk(
 }
 
 /// Resolves all but the last component of `path`.
-pub fn resolve_parent(root: &Arc<Dentry>, start: &Arc<Dentry>, path: &[u8]) -> Result<Lookup, Errno> {
+pub fn resolve_parent(
+    root: &Arc<Dentry>,
+    start: &Arc<Dentry>,
+    path: &[u8],
+) -> Result<Lookup, Errno> {
     if path.is_empty() {
         return Err(Errno::ENOENT);
     }
