@@ -176,8 +176,10 @@ fn main() {
                 let label = format!("{}-{linkage}", p.name);
                 let ignored = known.contains(&format!("{}::{linkage}", p.name));
                 trials.push(
-                    Trial::test(name, move || run_trial(&bin, &build, &prog_args, &runsc, &platform, &label))
-                        .with_ignored_flag(ignored),
+                    Trial::test(name, move || {
+                        run_trial(&bin, &build, &prog_args, &runsc, &platform, &label)
+                    })
+                    .with_ignored_flag(ignored),
                 );
             }
         }
