@@ -128,7 +128,7 @@ impl MemoryManager {
         }
         let mut inner = self.lock();
         let addr = if req.fixed || req.noreplace {
-            if req.addr % PAGE != 0 {
+            if !req.addr.is_multiple_of(PAGE) {
                 return Err(Errno::EINVAL);
             }
             let end = req.addr.checked_add(len).ok_or(Errno::ENOMEM)?;
@@ -204,7 +204,7 @@ impl MemoryManager {
 
     /// Removes mappings in `[addr, addr+len)` (`munmap`).
     pub fn unmap(&self, addr: u64, len: u64) -> Result<(), Errno> {
-        if addr % PAGE != 0 {
+        if !addr.is_multiple_of(PAGE) {
             return Err(Errno::EINVAL);
         }
         let len = page_up(len).ok_or(Errno::EINVAL)?;
@@ -246,7 +246,7 @@ impl MemoryManager {
 
     /// Changes protection (`mprotect`).
     pub fn protect(&self, addr: u64, len: u64, prot: Prot) -> Result<(), Errno> {
-        if addr % PAGE != 0 {
+        if !addr.is_multiple_of(PAGE) {
             return Err(Errno::EINVAL);
         }
         let len = page_up(len).ok_or(Errno::ENOMEM)?;
@@ -306,7 +306,7 @@ impl MemoryManager {
         may_move: bool,
         fixed: Option<u64>,
     ) -> Result<u64, Errno> {
-        if old % PAGE != 0 {
+        if !old.is_multiple_of(PAGE) {
             return Err(Errno::EINVAL);
         }
         let old_len = page_up(old_len).ok_or(Errno::EINVAL)?;
@@ -480,7 +480,7 @@ impl MemoryManager {
     /// `madvise(MADV_DONTNEED)`: private pages read as zero (or the file's
     /// contents, for private file mappings, which we treat as anonymous).
     pub fn dont_need(&self, addr: u64, len: u64) -> Result<(), Errno> {
-        if addr % PAGE != 0 {
+        if !addr.is_multiple_of(PAGE) {
             return Err(Errno::EINVAL);
         }
         let len = page_up(len).ok_or(Errno::EINVAL)?;

@@ -818,11 +818,11 @@ fn select_common(task: &Task, nfds: u64, sets: [u64; 3], timeout_ms: Option<i64>
     let words = (nfds as usize).div_ceil(64);
     let mut ready = 0u64;
     let mut out: [Vec<u64>; 3] = [vec![0; words], vec![0; words], vec![0; words]];
-    for (k, addr) in sets.iter().enumerate() {
+    for (k, (addr, out_set)) in sets.iter().zip(out.iter_mut()).enumerate() {
         if *addr == 0 {
             continue;
         }
-        for w in 0..words {
+        for (w, out_word) in out_set.iter_mut().enumerate() {
             let bits: u64 = task.mm.read(UserPtr::<u64>::new(*addr).index(w as u64)?)?;
             for b in 0..64 {
                 let fd = (w * 64 + b) as i32;
@@ -837,17 +837,17 @@ fn select_common(task: &Task, nfds: u64, sets: [u64; 3], timeout_ms: Option<i64>
                     _ => false,
                 };
                 if hit {
-                    out[k][w] |= 1 << b;
+                    *out_word |= 1 << b;
                     ready += 1;
                 }
             }
         }
     }
-    for (k, addr) in sets.iter().enumerate() {
+    for (addr, out_set) in sets.iter().zip(out.iter()) {
         if *addr == 0 {
             continue;
         }
-        for (w, v) in out[k].iter().enumerate() {
+        for (w, v) in out_set.iter().enumerate() {
             task.mm
                 .write(UserPtr::<u64>::new(*addr).index(w as u64)?, v)?;
         }

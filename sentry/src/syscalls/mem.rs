@@ -189,7 +189,7 @@ pub(super) fn brk(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
 pub(super) fn madvise(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     const MADV_DONTNEED: u64 = 4;
     const MADV_FREE: u64 = 8;
-    if a[0] % PAGE != 0 {
+    if !a[0].is_multiple_of(PAGE) {
         return Err(Errno::EINVAL);
     }
     match a[2] {
@@ -212,7 +212,7 @@ pub(super) fn msync(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     const MS_ASYNC: u64 = 1;
     const MS_INVALIDATE: u64 = 2;
     const MS_SYNC: u64 = 4;
-    if a[0] % PAGE != 0
+    if !a[0].is_multiple_of(PAGE)
         || a[2] & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0
         || (a[2] & MS_ASYNC != 0 && a[2] & MS_SYNC != 0)
     {
@@ -226,7 +226,7 @@ pub(super) fn msync(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
 }
 
 pub(super) fn mincore(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
-    if a[0] % PAGE != 0 {
+    if !a[0].is_multiple_of(PAGE) {
         return Err(Errno::EINVAL);
     }
     let len = page_up(a[1]).ok_or(Errno::ENOMEM)?;

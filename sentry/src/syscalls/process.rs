@@ -420,7 +420,7 @@ pub(super) fn sched_getaffinity(task: &mut Task, a: &[u64; 6]) -> SyscallResult 
         return Err(Errno::ESRCH);
     }
     let len = a[1] as usize;
-    if len < 8 || len % 8 != 0 {
+    if len < 8 || !len.is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
     let cpus = task.kernel.cpus.clamp(1, 64);

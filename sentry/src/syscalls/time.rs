@@ -135,7 +135,7 @@ fn cpu_times() -> ([i64; 2], [i64; 2]) {
 
 pub(super) fn getrusage(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let who = a[0] as i32;
-    if !matches!(who, 0 | -1 | 1) {
+    if !matches!(who, -1..=1) {
         return Err(Errno::EINVAL);
     }
     let mut out = [0i64; 18];

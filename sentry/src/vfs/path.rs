@@ -82,11 +82,11 @@ fn walk(
             continue;
         }
         if comp == b".." {
-            if !Arc::ptr_eq(&cur, root) && !Arc::ptr_eq(&cur.follow_mounts(), &root.follow_mounts())
+            if !Arc::ptr_eq(&cur, root)
+                && !Arc::ptr_eq(&cur.follow_mounts(), &root.follow_mounts())
+                && let Some(p) = cur.parent.clone()
             {
-                if let Some(p) = cur.parent.clone() {
-                    cur = p.follow_mounts();
-                }
+                cur = p.follow_mounts();
             }
             continue;
         }
