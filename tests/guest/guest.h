@@ -126,3 +126,59 @@ static inline int done(void) {
 }
 
 #endif
+
+/* Task-model helpers (appended). */
+#ifndef GUEST_TASK_H
+#define GUEST_TASK_H
+#include <signal.h>
+#include <sys/wait.h>
+
+/* Signal name without "SIG", e.g. "TERM"; "RTMIN+n" for real-time signals. */
+static inline const char *guest_signame(int sig) {
+	static char buf[4][24];
+	static int slot;
+	char *b = buf[slot++ & 3];
+	if (sig >= SIGRTMIN && sig <= SIGRTMAX) {
+		snprintf(b, 24, "RTMIN+%d", sig - SIGRTMIN);
+		return b;
+	}
+	const char *n = sigabbrev_np(sig);
+	snprintf(b, 24, "%s", n ? n : "?");
+	return b;
+}
+
+/* Decodes a wait status: "exited 3", "killed by SIGTERM", "killed by SIGQUIT
+ * (core)", "stopped by SIGSTOP", "continued". */
+static inline const char *guest_wstatus(int st) {
+	static char buf[4][64];
+	static int slot;
+	char *b = buf[slot++ & 3];
+	if (WIFEXITED(st))
+		snprintf(b, 64, "exited %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(b, 64, "killed by SIG%s%s", guest_signame(WTERMSIG(st)), WCOREDUMP(st) ? " (core)" : "");
+	else if (WIFSTOPPED(st))
+		snprintf(b, 64, "stopped by SIG%s", guest_signame(WSTOPSIG(st)));
+	else if (WIFCONTINUED(st))
+		snprintf(b, 64, "continued");
+	else
+		snprintf(b, 64, "unknown 0x%x", st);
+	return b;
+}
+
+/* waitpid(pid, 0) retried on EINTR; returns the decoded status ("wait
+ * failed: ENAME" on error). */
+static inline const char *guest_wait(pid_t pid) {
+	int st = 0;
+	pid_t r;
+	do
+		r = waitpid(pid, &st, 0);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		static char b[48];
+		snprintf(b, sizeof b, "wait failed: %s", errname(errno));
+		return b;
+	}
+	return guest_wstatus(st);
+}
+#endif
