@@ -147,12 +147,21 @@ pub trait AddressSpace: Send + Sync {
     fn unmap(&self, addr: u64, len: u64) -> Result<()>;
     /// Changes the protection of existing mappings in `[addr, addr+len)`.
     fn protect(&self, addr: u64, len: u64, prot: Prot) -> Result<()>;
+    /// Prepares a new host thread of this address space for another guest
+    /// thread, returning a handle the new thread's context [`Context::adopt`]s.
+    /// Called by a thread that runs in this address space.
+    fn new_thread(&self) -> Result<u64>;
+    /// The calling host thread stops running guest code here (its guest
+    /// thread exited or moved to another address space by `execve`).
+    fn release_thread(&self);
     /// Lets the platform downcast to its own type.
     fn as_any(&self) -> &dyn std::any::Any;
 }
 
 /// Runs one guest thread.
 pub trait Context: Send {
+    /// Takes over thread `thread` of `space` (from [`AddressSpace::new_thread`]).
+    fn adopt(&mut self, space: &Arc<dyn AddressSpace>, thread: u64) -> Result<()>;
     /// Runs the thread with `regs` in `space` until it stops; `regs` then
     /// holds the thread's registers at the stop.
     fn switch(&mut self, space: &Arc<dyn AddressSpace>, regs: &mut Regs) -> Stop;

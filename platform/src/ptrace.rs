@@ -1,16 +1,26 @@
-//! The ptrace platform: one traced stub process per address space; guest
-//! threads run as stub threads stopped at every system call by
-//! `PTRACE_SYSEMU`. Address-space changes are system calls injected into a
-//! stopped stub thread.
+//! The ptrace platform: one stub process per address space; each guest
+//! thread runs as a stub thread, traced by the host thread that runs that
+//! guest thread, and stopped at every system call by `PTRACE_SYSEMU`.
+//! Address-space changes are system calls injected into a stub thread.
 //!
-//! # Concurrency
-//! ptrace requests must come from the tracing host thread, so an address
-//! space records the host thread that created (and traces) its stub, and
-//! every operation checks it is made from that thread.
+//! # Threads
+//! ptrace requests must come from a tracee's tracer thread. A stub process
+//! therefore records which host thread traces which of its threads
+//! (`StubProcess::threads`). Stub processes are forked by one long-lived
+//! factory thread (stubs die with the thread that forked them), which lets
+//! them go untraced; the host thread that will run guest code then seizes
+//! one (`PTRACE_SEIZE`). New stub threads are cloned by injecting `clone`
+//! into a thread the caller already traces; the new thread idles until its
+//! own host thread seizes it.
+//!
+//! An address-space change made by a host thread with no stub thread in
+//! that process is queued and applied by the next thread that runs there.
 
 use std::any::Any;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::stub;
 use crate::{
@@ -20,28 +30,70 @@ use crate::{
 
 const XSTATE_MAX: usize = 4096;
 const NT_X86_XSTATE: libc::c_int = 0x202;
+const PTRACE_EVENT_STOP: i32 = 128;
 
 fn gettid() -> i32 {
     // SAFETY: gettid has no preconditions.
     unsafe { libc::gettid() }
 }
 
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+type FactoryRequest = mpsc::Sender<Result<i32>>;
+
 /// The ptrace platform.
 pub struct PtracePlatform {
     memory_fd: i32,
+    factory: Mutex<mpsc::Sender<FactoryRequest>>,
 }
 
 impl PtracePlatform {
     /// A platform whose stubs map ranges of host FD `memory_fd` (the memory
     /// file). The FD must stay open as long as the platform lives.
     pub fn new(memory_fd: i32) -> Result<PtracePlatform> {
-        Ok(PtracePlatform { memory_fd })
+        let (tx, rx) = mpsc::channel::<FactoryRequest>();
+        std::thread::Builder::new()
+            .name("stub-factory".into())
+            .spawn(move || {
+                for reply in rx {
+                    let _ = reply.send(stub::fork_stub(memory_fd));
+                }
+            })
+            .map_err(|err| PlatformError::Host {
+                what: "start stub factory",
+                err,
+            })?;
+        Ok(PtracePlatform {
+            memory_fd,
+            factory: Mutex::new(tx),
+        })
+    }
+
+    fn fork_stub(&self) -> Result<i32> {
+        let (tx, rx) = mpsc::channel();
+        lock(&self.factory)
+            .send(tx)
+            .map_err(|_| PlatformError::Stub("stub factory is gone".into()))?;
+        rx.recv()
+            .map_err(|_| PlatformError::Stub("stub factory is gone".into()))?
     }
 }
 
 impl Platform for PtracePlatform {
     fn new_address_space(&self) -> Result<Arc<dyn AddressSpace>> {
-        Ok(Arc::new(StubProcess::new(self.memory_fd)?))
+        let pid = self.fork_stub()?;
+        let sp = StubProcess {
+            pid,
+            memory_fd: self.memory_fd,
+            threads: Mutex::new(HashMap::new()),
+            pending: Mutex::new(Vec::new()),
+            stray_stops: Mutex::new(HashSet::new()),
+        };
+        // The caller becomes the tracer of the stub's first thread.
+        sp.seize(pid)?;
+        Ok(Arc::new(sp))
     }
 
     fn new_context(&self) -> Result<Box<dyn Context>> {
@@ -60,95 +112,91 @@ struct InterruptState {
     /// Set by the interrupter; consumed by `switch`.
     pending: AtomicBool,
     /// The stub thread currently running for this context (0 = none).
-    running_tid: std::sync::atomic::AtomicI32,
+    running_tid: AtomicI32,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    Map(u64, u64, u64, Prot),
+    Unmap(u64, u64),
+    Protect(u64, u64, Prot),
 }
 
 /// A stub process: one guest address space.
 pub struct StubProcess {
     pid: i32,
-    tracer: i32,
     memory_fd: i32,
-    /// Registers of the stub at its initial stop, used as the template for
-    /// injected system calls.
-    template: libc::user_regs_struct,
-    /// An interrupt (`SIGSTOP`) arrived while injecting; report it at the next switch.
-    stray_stop: AtomicBool,
+    /// Host tracer thread → the stub thread it traces.
+    threads: Mutex<HashMap<i32, i32>>,
+    /// Changes made by host threads with no stub thread here.
+    pending: Mutex<Vec<Op>>,
+    /// Stub threads that received an interrupt while injecting.
+    stray_stops: Mutex<HashSet<i32>>,
+}
+
+fn waitpid(tid: i32) -> Result<i32> {
+    loop {
+        let mut status = 0;
+        // SAFETY: waits for a traced thread; status is a valid out pointer.
+        let r = unsafe { libc::waitpid(tid, &mut status, libc::__WALL) };
+        if r < 0 {
+            if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return Err(PlatformError::last("waitpid stub"));
+        }
+        return Ok(status);
+    }
+}
+
+fn get_regs(tid: i32) -> Result<libc::user_regs_struct> {
+    let mut regs = Regs::default().0;
+    // SAFETY: the thread is stopped and traced by the caller; regs is valid.
+    if unsafe { libc::ptrace(libc::PTRACE_GETREGS, tid, 0, &mut regs) } < 0 {
+        return Err(PlatformError::last("PTRACE_GETREGS"));
+    }
+    Ok(regs)
 }
 
 impl StubProcess {
-    fn new(memory_fd: i32) -> Result<StubProcess> {
-        let pid = stub::fork_stub(memory_fd)?;
-        let mut template = Regs::default().0;
-        // SAFETY: the stub is stopped and traced by this thread; template is
-        // a valid user_regs_struct.
-        let r = unsafe { libc::ptrace(libc::PTRACE_GETREGS, pid, 0, &mut template) };
-        let sp = StubProcess {
-            pid,
-            tracer: gettid(),
-            memory_fd,
-            template,
-            stray_stop: AtomicBool::new(false),
-        };
-        if r < 0 {
-            return Err(PlatformError::last("PTRACE_GETREGS of new stub"));
-        }
-        sp.pin_to_current_cpu();
-        Ok(sp)
-    }
-
-    /// Keeps the stub on the tracer's CPU: a wake-up across CPUs costs tens
-    /// of microseconds on virtual machines, a local switch a few.
-    fn pin_to_current_cpu(&self) {
-        // SAFETY: sched_getcpu has no preconditions.
-        let cpu = unsafe { libc::sched_getcpu() };
-        let Ok(cpu) = usize::try_from(cpu) else {
-            return;
-        };
-        // SAFETY: cpu_set_t is plain data; CPU_SET writes within it; the
-        // set pointers are valid for the calls.
-        unsafe {
-            let mut set: libc::cpu_set_t = std::mem::zeroed();
-            libc::CPU_SET(cpu, &mut set);
-            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
-            libc::sched_setaffinity(self.pid, std::mem::size_of::<libc::cpu_set_t>(), &set);
-        }
-    }
-
     /// The host pid of the stub (for diagnostics).
     pub fn pid(&self) -> i32 {
         self.pid
     }
 
-    fn check_tracer(&self) -> Result<()> {
-        if gettid() != self.tracer {
-            return Err(PlatformError::Stub(
-                "address space used from a thread that does not trace it".into(),
-            ));
+    /// Makes the calling host thread the tracer of stub thread `tid`, which
+    /// idles untraced, and stops it.
+    fn seize(&self, tid: i32) -> Result<()> {
+        let opts = libc::PTRACE_O_TRACESYSGOOD;
+        // SAFETY: seizes a thread of our own child process; no memory involved.
+        if unsafe { libc::ptrace(libc::PTRACE_SEIZE, tid, 0, opts) } < 0 {
+            return Err(PlatformError::last("PTRACE_SEIZE stub thread"));
         }
+        // SAFETY: as above.
+        if unsafe { libc::ptrace(libc::PTRACE_INTERRUPT, tid, 0, 0) } < 0 {
+            return Err(PlatformError::last("PTRACE_INTERRUPT stub thread"));
+        }
+        let status = waitpid(tid)?;
+        if !libc::WIFSTOPPED(status) {
+            return Err(PlatformError::Stub(format!(
+                "stub thread {tid} did not stop (status {status:#x})"
+            )));
+        }
+        pin_to_current_cpu(tid);
+        lock(&self.threads).insert(gettid(), tid);
         Ok(())
     }
 
-    /// Waits for the stub thread to stop; returns the wait status.
-    fn wait_stop(&self, tid: i32) -> Result<i32> {
-        loop {
-            let mut status = 0;
-            // SAFETY: waits for a traced thread; status is a valid out pointer.
-            let r = unsafe { libc::waitpid(tid, &mut status, libc::__WALL) };
-            if r < 0 {
-                if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
-                    continue;
-                }
-                return Err(PlatformError::last("waitpid stub"));
-            }
-            return Ok(status);
-        }
+    fn my_thread(&self) -> Option<i32> {
+        lock(&self.threads).get(&gettid()).copied()
     }
 
-    /// Runs system call `nr` with `args` in the stub and returns its result.
-    fn inject(&self, nr: i64, args: [u64; 6]) -> Result<i64> {
-        self.check_tracer()?;
-        let mut regs = self.template;
-        regs.rip = stub::syscall_addr();
+    /// Runs system call `nr` with `args` in the caller's stub thread,
+    /// starting at `entry`, and returns its result.
+    fn inject_at(&self, tid: i32, entry: u64, nr: i64, args: [u64; 6]) -> Result<i64> {
+        let mut regs = get_regs(tid)?;
+        let saved = regs;
+        regs.rip = entry;
         regs.rax = nr as u64;
         regs.orig_rax = u64::MAX;
         regs.rdi = args[0];
@@ -157,49 +205,66 @@ impl StubProcess {
         regs.r10 = args[3];
         regs.r8 = args[4];
         regs.r9 = args[5];
-        // SAFETY: the stub is stopped and traced by this thread.
-        if unsafe { libc::ptrace(libc::PTRACE_SETREGS, self.pid, 0, &regs) } < 0 {
+        // SAFETY: the stub thread is stopped and traced by this thread.
+        if unsafe { libc::ptrace(libc::PTRACE_SETREGS, tid, 0, &regs) } < 0 {
             return Err(PlatformError::last("PTRACE_SETREGS inject"));
         }
         loop {
             // SAFETY: as above.
-            if unsafe { libc::ptrace(libc::PTRACE_CONT, self.pid, 0, 0) } < 0 {
+            if unsafe { libc::ptrace(libc::PTRACE_CONT, tid, 0, 0) } < 0 {
                 return Err(PlatformError::last("PTRACE_CONT inject"));
             }
-            let status = self.wait_stop(self.pid)?;
+            let status = waitpid(tid)?;
             if !libc::WIFSTOPPED(status) {
                 return Err(PlatformError::Stub(format!(
                     "stub exited during injected syscall {nr} (status {status:#x})"
                 )));
             }
             match libc::WSTOPSIG(status) {
-                libc::SIGTRAP => break,
-                libc::SIGSTOP => {
-                    self.stray_stop.store(true, Ordering::Relaxed);
+                libc::SIGTRAP if status >> 16 == 0 => break,
+                libc::SIGTRAP | libc::SIGSTOP => {
+                    lock(&self.stray_stops).insert(tid);
                     continue;
                 }
                 sig => {
-                    let mut r = self.template;
-                    // SAFETY: stopped and traced by this thread; valid out pointer.
-                    unsafe { libc::ptrace(libc::PTRACE_GETREGS, self.pid, 0, &mut r) };
                     return Err(PlatformError::Stub(format!(
-                        "injected syscall {nr} stopped by signal {sig} at {:#x} (stub {:#x})",
-                        r.rip,
-                        stub::syscall_addr()
+                        "injected syscall {nr} stopped by signal {sig}"
                     )));
                 }
             }
         }
-        // SAFETY: as above; regs is a valid out pointer.
-        if unsafe { libc::ptrace(libc::PTRACE_GETREGS, self.pid, 0, &mut regs) } < 0 {
-            return Err(PlatformError::last("PTRACE_GETREGS inject"));
+        let after = get_regs(tid)?;
+        // Restore the thread's registers (the guest's, if it was running).
+        // SAFETY: stopped and traced by this thread.
+        if unsafe { libc::ptrace(libc::PTRACE_SETREGS, tid, 0, &saved) } < 0 {
+            return Err(PlatformError::last("PTRACE_SETREGS restore"));
         }
-        Ok(regs.rax as i64)
+        Ok(after.rax as i64)
     }
 
-    fn inject_checked(&self, what: &'static str, nr: i64, args: [u64; 6]) -> Result<()> {
-        let r = self.inject(nr, args)?;
-        if r < 0 && r > -4096 {
+    fn apply(&self, tid: i32, op: Op) -> Result<()> {
+        let (what, nr, args) = match op {
+            Op::Map(addr, len, off, prot) => (
+                "mmap in stub",
+                libc::SYS_mmap,
+                [
+                    addr,
+                    len,
+                    prot.to_host() as u64,
+                    (libc::MAP_SHARED | libc::MAP_FIXED) as u64,
+                    self.memory_fd as u64,
+                    off,
+                ],
+            ),
+            Op::Unmap(addr, len) => ("munmap in stub", libc::SYS_munmap, [addr, len, 0, 0, 0, 0]),
+            Op::Protect(addr, len, prot) => (
+                "mprotect in stub",
+                libc::SYS_mprotect,
+                [addr, len, prot.to_host() as u64, 0, 0, 0],
+            ),
+        };
+        let r = self.inject_at(tid, stub::syscall_addr(), nr, args)?;
+        if (-4095..0).contains(&r) {
             return Err(PlatformError::Host {
                 what,
                 err: std::io::Error::from_raw_os_error(-r as i32),
@@ -207,46 +272,107 @@ impl StubProcess {
         }
         Ok(())
     }
+
+    fn change(&self, op: Op) -> Result<()> {
+        match self.my_thread() {
+            Some(tid) => {
+                self.flush(tid)?;
+                self.apply(tid, op)
+            }
+            None => {
+                lock(&self.pending).push(op);
+                Ok(())
+            }
+        }
+    }
+
+    fn flush(&self, tid: i32) -> Result<()> {
+        let ops: Vec<Op> = std::mem::take(&mut *lock(&self.pending));
+        for op in ops {
+            self.apply(tid, op)?;
+        }
+        Ok(())
+    }
+}
+
+fn pin_to_current_cpu(tid: i32) {
+    // SAFETY: sched_getcpu has no preconditions.
+    let cpu = unsafe { libc::sched_getcpu() };
+    let Ok(cpu) = usize::try_from(cpu) else {
+        return;
+    };
+    // SAFETY: cpu_set_t is plain data; CPU_SET writes within it; the set
+    // pointers are valid for the calls.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+        libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
 }
 
 impl Drop for StubProcess {
     fn drop(&mut self) {
-        // SAFETY: kills and reaps our own child; no memory is touched.
-        unsafe {
-            libc::kill(self.pid, libc::SIGKILL);
+        // SAFETY: kills our own child; no memory is touched.
+        unsafe { libc::kill(self.pid, libc::SIGKILL) };
+        // Reap every thread we trace and the process itself.
+        let tids: Vec<i32> = lock(&self.threads).values().copied().collect();
+        for tid in tids.into_iter().chain(std::iter::once(self.pid)) {
             let mut status = 0;
-            libc::waitpid(self.pid, &mut status, libc::__WALL);
+            // SAFETY: reaps a dead child or tracee; status is valid.
+            unsafe { libc::waitpid(tid, &mut status, libc::__WALL) };
         }
     }
 }
 
 impl AddressSpace for StubProcess {
     fn map(&self, addr: u64, len: u64, offset: u64, prot: Prot) -> Result<()> {
-        let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
-        self.inject_checked(
-            "mmap in stub",
-            libc::SYS_mmap,
-            [
-                addr,
-                len,
-                prot.to_host() as u64,
-                flags,
-                self.memory_fd as u64,
-                offset,
-            ],
-        )
+        self.change(Op::Map(addr, len, offset, prot))
     }
 
     fn unmap(&self, addr: u64, len: u64) -> Result<()> {
-        self.inject_checked("munmap in stub", libc::SYS_munmap, [addr, len, 0, 0, 0, 0])
+        self.change(Op::Unmap(addr, len))
     }
 
     fn protect(&self, addr: u64, len: u64, prot: Prot) -> Result<()> {
-        self.inject_checked(
-            "mprotect in stub",
-            libc::SYS_mprotect,
-            [addr, len, prot.to_host() as u64, 0, 0, 0],
-        )
+        self.change(Op::Protect(addr, len, prot))
+    }
+
+    fn new_thread(&self) -> Result<u64> {
+        let tid = self
+            .my_thread()
+            .ok_or_else(|| PlatformError::Stub("no stub thread to clone from".into()))?;
+        let flags = (libc::CLONE_VM
+            | libc::CLONE_FS
+            | libc::CLONE_FILES
+            | libc::CLONE_SIGHAND
+            | libc::CLONE_THREAD
+            | libc::CLONE_SYSVSEM) as u64;
+        let r = self.inject_at(
+            tid,
+            stub::clone_addr(),
+            libc::SYS_clone,
+            [flags, 0, 0, 0, 0, 0],
+        )?;
+        if r <= 0 {
+            return Err(PlatformError::Host {
+                what: "clone stub thread",
+                err: std::io::Error::from_raw_os_error(-r as i32),
+            });
+        }
+        Ok(r as u64)
+    }
+
+    fn release_thread(&self) {
+        let Some(tid) = lock(&self.threads).remove(&gettid()) else {
+            return;
+        };
+        // The stub thread exits on its own; the process lives on for the
+        // other threads.
+        let _ = self.inject_at(tid, stub::syscall_addr(), libc::SYS_exit, [0; 6]);
+        let mut status = 0;
+        // SAFETY: reaps our tracee; status is valid.
+        unsafe { libc::waitpid(tid, &mut status, libc::__WALL) };
     }
 
     fn as_any(&self) -> &dyn Any {
@@ -259,36 +385,48 @@ pub struct PtraceContext {
     interrupted: Arc<InterruptState>,
 }
 
-impl PtraceContext {
-    fn stub<'a>(&self, space: &'a Arc<dyn AddressSpace>) -> Option<&'a StubProcess> {
-        space.as_any().downcast_ref::<StubProcess>()
-    }
+fn stub_of(space: &Arc<dyn AddressSpace>) -> Option<&StubProcess> {
+    space.as_any().downcast_ref::<StubProcess>()
 }
 
 impl Context for PtraceContext {
+    fn adopt(&mut self, space: &Arc<dyn AddressSpace>, thread: u64) -> Result<()> {
+        let stub =
+            stub_of(space).ok_or_else(|| PlatformError::Stub("not a ptrace space".into()))?;
+        let tid = i32::try_from(thread).map_err(|_| PlatformError::Stub("bad thread".into()))?;
+        stub.seize(tid)
+    }
+
     fn switch(&mut self, space: &Arc<dyn AddressSpace>, regs: &mut Regs) -> Stop {
-        let Some(stub) = self.stub(space) else {
+        let Some(stub) = stub_of(space) else {
             return Stop::Lost;
         };
-        if stub.check_tracer().is_err() {
+        let Some(tid) = stub.my_thread() else {
+            return Stop::Lost;
+        };
+        if stub.flush(tid).is_err() {
             return Stop::Lost;
         }
         if self.interrupted.pending.swap(false, Ordering::AcqRel)
-            || stub.stray_stop.swap(false, Ordering::Relaxed)
+            || lock(&stub.stray_stops).remove(&tid)
         {
             return Stop::Interrupted;
         }
-        let tid = stub.pid;
         // SAFETY: the stub thread is stopped and traced by this thread.
         if unsafe { libc::ptrace(libc::PTRACE_SETREGS, tid, 0, &regs.0) } < 0 {
             return Stop::Lost;
         }
         self.interrupted.running_tid.store(tid, Ordering::Release);
+        // An interrupt that raced with the store above is caught here.
+        if self.interrupted.pending.swap(false, Ordering::AcqRel) {
+            self.interrupted.running_tid.store(0, Ordering::Release);
+            return Stop::Interrupted;
+        }
         // SAFETY: as above.
         if unsafe { libc::ptrace(libc::PTRACE_SYSEMU, tid, 0, 0) } < 0 {
             return Stop::Lost;
         }
-        let Ok(status) = stub.wait_stop(tid) else {
+        let Ok(status) = waitpid(tid) else {
             return Stop::Lost;
         };
         self.interrupted.running_tid.store(0, Ordering::Release);
@@ -303,7 +441,7 @@ impl Context for PtraceContext {
         if sig == libc::SIGTRAP | 0x80 {
             return Stop::Syscall;
         }
-        if sig == libc::SIGSTOP {
+        if sig == libc::SIGSTOP || status >> 16 == PTRACE_EVENT_STOP {
             self.interrupted.pending.store(false, Ordering::Release);
             return Stop::Interrupted;
         }
@@ -347,17 +485,18 @@ impl Context for PtraceContext {
     }
 
     fn fp_state(&mut self, space: &Arc<dyn AddressSpace>) -> Result<Vec<u8>> {
-        let stub = self
-            .stub(space)
-            .ok_or_else(|| PlatformError::Stub("not a ptrace address space".into()))?;
-        stub.check_tracer()?;
+        let stub =
+            stub_of(space).ok_or_else(|| PlatformError::Stub("not a ptrace space".into()))?;
+        let tid = stub
+            .my_thread()
+            .ok_or_else(|| PlatformError::Stub("no stub thread".into()))?;
         let mut buf = vec![0u8; XSTATE_MAX];
         let mut iov = libc::iovec {
             iov_base: buf.as_mut_ptr().cast(),
             iov_len: buf.len(),
         };
         // SAFETY: the iovec describes `buf`, which outlives the call.
-        let r = unsafe { libc::ptrace(libc::PTRACE_GETREGSET, stub.pid, NT_X86_XSTATE, &mut iov) };
+        let r = unsafe { libc::ptrace(libc::PTRACE_GETREGSET, tid, NT_X86_XSTATE, &mut iov) };
         if r < 0 {
             return Err(PlatformError::last("PTRACE_GETREGSET xstate"));
         }
@@ -366,17 +505,18 @@ impl Context for PtraceContext {
     }
 
     fn set_fp_state(&mut self, space: &Arc<dyn AddressSpace>, state: &[u8]) -> Result<()> {
-        let stub = self
-            .stub(space)
-            .ok_or_else(|| PlatformError::Stub("not a ptrace address space".into()))?;
-        stub.check_tracer()?;
+        let stub =
+            stub_of(space).ok_or_else(|| PlatformError::Stub("not a ptrace space".into()))?;
+        let tid = stub
+            .my_thread()
+            .ok_or_else(|| PlatformError::Stub("no stub thread".into()))?;
         let mut buf = state.to_vec();
         let mut iov = libc::iovec {
             iov_base: buf.as_mut_ptr().cast(),
             iov_len: buf.len(),
         };
         // SAFETY: the iovec describes `buf`, which outlives the call.
-        let r = unsafe { libc::ptrace(libc::PTRACE_SETREGSET, stub.pid, NT_X86_XSTATE, &mut iov) };
+        let r = unsafe { libc::ptrace(libc::PTRACE_SETREGSET, tid, NT_X86_XSTATE, &mut iov) };
         if r < 0 {
             return Err(PlatformError::last("PTRACE_SETREGSET xstate"));
         }

@@ -15,15 +15,16 @@ unsafe extern "C" {
     static rvisor_stub_start: u8;
     static rvisor_stub_end: u8;
     static rvisor_stub_syscall: u8;
+    static rvisor_stub_clone: u8;
 }
 
 // The stub:
-//   ptrace(PTRACE_TRACEME); prctl(PR_SET_PDEATHSIG, SIGKILL);
+//   ptrace(PTRACE_TRACEME); prctl(PR_SET_PDEATHSIG, SIGKILL); prctl(PR_SET_DUMPABLE, 1);
 //   unregister the inherited rseq area;
 //   close every FD but the memory file; unmap everything but these pages;
-//   kill(getpid(), SIGSTOP);
-//   then `syscall; int3` forever: the tracer injects system calls by pointing
-//   rip at `rvisor_stub_syscall` and continuing until the int3.
+//   kill(getpid(), SIGSTOP) (the factory thread waits for this stop, then
+//   detaches); then `pause()` forever, untraced, until the thread that will
+//   run guest code seizes it.
 std::arch::global_asm!(
     ".pushsection .text.rvisor_stub, \"ax\"",
     ".balign 4096",
@@ -47,6 +48,13 @@ std::arch::global_asm!(
     "mov eax, 157",
     "mov edi, 1",
     "mov esi, 9",
+    "syscall",
+    // prctl(PR_SET_DUMPABLE, 1): the Sentry's host threads seize stub
+    // threads with PTRACE_SEIZE, which needs a dumpable target once the
+    // Sentry has no capabilities.
+    "mov eax, 157",
+    "mov edi, 4",
+    "mov esi, 1",
     "syscall",
     // rseq(area, len, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) when the C library
     // registered one: the area is about to be unmapped, and the kernel
@@ -93,11 +101,28 @@ std::arch::global_asm!(
     "mov esi, 19",
     "mov eax, 62",
     "syscall",
+    // Idle, untraced, until a tracer seizes this thread.
+    ".globl rvisor_stub_idle",
+    "rvisor_stub_idle:",
+    "mov eax, 34",
+    "syscall",
+    "jmp rvisor_stub_idle",
+    // Injected system calls: the tracer points rip here and continues
+    // until the int3.
     ".globl rvisor_stub_syscall",
     "rvisor_stub_syscall:",
     "syscall",
     "int3",
     "jmp rvisor_stub_syscall",
+    // Injected clone of a new stub thread: the parent stops at the int3,
+    // the child (rax = 0) idles until its own tracer seizes it.
+    ".globl rvisor_stub_clone",
+    "rvisor_stub_clone:",
+    "syscall",
+    "test rax, rax",
+    "jz rvisor_stub_idle",
+    "int3",
+    "jmp rvisor_stub_clone",
     ".balign 4096",
     ".globl rvisor_stub_end",
     "rvisor_stub_end:",
@@ -107,6 +132,11 @@ std::arch::global_asm!(
 /// The address of the `syscall; int3` pair in every stub.
 pub(crate) fn syscall_addr() -> u64 {
     std::ptr::addr_of!(rvisor_stub_syscall) as u64
+}
+
+/// The address of the `syscall` that clones a new stub thread.
+pub(crate) fn clone_addr() -> u64 {
+    std::ptr::addr_of!(rvisor_stub_clone) as u64
 }
 
 /// The guest-visible range `[start, end)` the stub code occupies; the Sentry
@@ -136,7 +166,10 @@ fn rseq_area() -> (u64, u64) {
 }
 
 /// Forks a new stub process that keeps only host FD `keep_fd` and the stub
-/// code, traced by the calling thread. Returns its pid once it has stopped.
+/// code. Returns its pid once it has finished setting itself up and idles,
+/// untraced. Called only from the platform's factory thread, which stays
+/// alive as long as the Sentry: stubs die with their parent thread
+/// (`PR_SET_PDEATHSIG`).
 pub(crate) fn fork_stub(keep_fd: i32) -> Result<i32> {
     let (start, end) = stub_range();
     let keep = u64::try_from(keep_fd).map_err(|_| PlatformError::Stub("bad memory fd".into()))?;
@@ -165,11 +198,11 @@ pub(crate) fn fork_stub(keep_fd: i32) -> Result<i32> {
             "new stub did not stop as expected (status {status:#x})"
         )));
     }
-    let opts = libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_EXITKILL;
+    // Let it go: it continues into its idle loop, untraced.
     // SAFETY: the child is traced by this thread and stopped.
-    let r = unsafe { libc::ptrace(libc::PTRACE_SETOPTIONS, pid, 0, opts) };
+    let r = unsafe { libc::ptrace(libc::PTRACE_DETACH, pid, 0, 0) };
     if r < 0 {
-        return Err(PlatformError::last("PTRACE_SETOPTIONS"));
+        return Err(PlatformError::last("PTRACE_DETACH new stub"));
     }
     Ok(pid)
 }

@@ -46,6 +46,18 @@ fn syscall_then_fault() {
     assert_eq!(regs.0.rax, 7);
     let fp = ctx.fp_state(&space).expect("fp");
     assert!(fp.len() >= 512);
-    let space2: Arc<dyn platform::AddressSpace> = space;
-    drop(space2);
+    // A second guest thread in the same address space, run by another host thread.
+    let handle = space.new_thread().expect("new thread");
+    let space2: Arc<dyn platform::AddressSpace> = space.clone();
+    let t = std::thread::spawn(move || {
+        let p2 = PtracePlatform::new(-1).expect("platform");
+        let mut ctx2 = p2.new_context().expect("ctx");
+        ctx2.adopt(&space2, handle).expect("adopt");
+        let mut regs = Regs::new_user(0x400000, 0x500000);
+        let stop = ctx2.switch(&space2, &mut regs);
+        space2.release_thread();
+        stop
+    });
+    assert_eq!(t.join().expect("join"), Stop::Syscall);
+    drop(space);
 }

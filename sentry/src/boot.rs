@@ -88,16 +88,19 @@ pub fn run(
     use crate::vfs::{Dentry, FdTable, FileDescription, FsContext, resolve};
 
     let memory = MemoryFile::new().map_err(|e| BootError::Host(format!("memory file: {e}")))?;
-    let platform: Arc<dyn platform::Platform> = Arc::new(
-        platform::ptrace::PtracePlatform::new(memory.raw_fd())
-            .map_err(|e| BootError::Platform(e.to_string()))?,
-    );
     let uts = host_uts();
     let cpus = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(64);
     // The filter goes on first, so every stub (forked below) inherits it.
     prepare().map_err(BootError::Host)?;
+    // Host threads made after `prepare` share its dropped capabilities
+    // (capabilities are per thread): stubs forked by the platform's
+    // factory thread must not have more than the threads that trace them.
+    let platform: Arc<dyn platform::Platform> = Arc::new(
+        platform::ptrace::PtracePlatform::new(memory.raw_fd())
+            .map_err(|e| BootError::Platform(e.to_string()))?,
+    );
     let space = platform
         .new_address_space()
         .map_err(|e| BootError::Platform(e.to_string()))?;

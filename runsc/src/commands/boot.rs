@@ -192,6 +192,7 @@ fn sentry_main(config: WireConfig, gofer: OwnedFd, platform: PlatformKind) -> Re
         dup_stdio(std::io::stderr().as_fd(), 2)?,
     ];
     let program = filter::compile(filter::sentry::allow_list(), filter::mismatch_action())?;
+    let no_clone3 = filter::clone3_enosys()?;
     let count = filter::sentry::allow_list().len();
     let test_forbidden = std::env::var(TEST_FORBIDDEN_SYSCALL_ENV).is_ok_and(|v| v == "1");
     let argv0 = config.argv.first().cloned().unwrap_or_default();
@@ -208,6 +209,7 @@ fn sentry_main(config: WireConfig, gofer: OwnedFd, platform: PlatformKind) -> Re
     let mut prepare = || -> Result<(), String> {
         sandbox::drop_capabilities().map_err(|e| format!("{e:#}"))?;
         sandbox::set_no_new_privs().map_err(|e| format!("{e:#}"))?;
+        filter::install(&no_clone3).map_err(|e| format!("{e:#}"))?;
         filter::install(&program).map_err(|e| format!("{e:#}"))?;
         tracing::debug!(syscalls = count, "sentry seccomp filter installed");
         if test_forbidden {

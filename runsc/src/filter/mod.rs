@@ -94,6 +94,22 @@ pub fn compile(list: Vec<Allowed>, on_mismatch: SeccompAction) -> Result<BpfProg
     BpfProgram::try_from(filter).context("compiling the seccomp filter")
 }
 
+/// A filter that makes `clone3` fail with `ENOSYS` and lets everything else
+/// through to the next filter. glibc then creates threads with `clone`,
+/// whose flags a filter can check (`clone3` keeps them in memory).
+pub fn clone3_enosys() -> Result<BpfProgram> {
+    let mut rules = BTreeMap::new();
+    rules.insert(libc::SYS_clone3, Vec::new());
+    let filter = SeccompFilter::new(
+        rules,
+        SeccompAction::Allow,
+        SeccompAction::Errno(libc::ENOSYS as u32),
+        TargetArch::x86_64,
+    )
+    .context("building the clone3 filter")?;
+    BpfProgram::try_from(filter).context("compiling the clone3 filter")
+}
+
 /// Installs `program` on every thread of this process (it also sets
 /// `no_new_privs`, which seccomp requires without `CAP_SYS_ADMIN`).
 pub fn install(program: &BpfProgram) -> Result<()> {

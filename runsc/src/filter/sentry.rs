@@ -22,6 +22,20 @@ const TTY_IOCTLS: [u64; 7] = [
     TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, TIOCSWINSZ, FIONREAD,
 ];
 
+/// `clone` flags of an injected stub thread (`platform::ptrace`).
+const STUB_THREAD_FLAGS: u64 =
+    (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM) as u64;
+/// `clone` flags glibc's `pthread_create` uses.
+const PTHREAD_FLAGS: u64 = (CLONE_VM
+    | CLONE_FS
+    | CLONE_FILES
+    | CLONE_SIGHAND
+    | CLONE_THREAD
+    | CLONE_SYSVSEM
+    | CLONE_SETTLS
+    | CLONE_PARENT_SETTID
+    | CLONE_CHILD_CLEARTID) as u64;
+
 /// The Sentry's allow-list.
 pub fn allow_list() -> Vec<Allowed> {
     vec![
@@ -74,9 +88,22 @@ pub fn allow_list() -> Vec<Allowed> {
         allow(SYS_gettid, "gettid"),
         // stub: kill(getpid(), SIGSTOP); runtime: abort.
         allow(SYS_getpid, "getpid"),
-        // platform: forking stubs with a raw clone(SIGCHLD); nothing else
-        // (no threads, no namespaces).
-        allow_arg_in(SYS_clone, "clone", 0, &[SIGCHLD as u64]),
+        // platform: forking stubs with a raw clone(SIGCHLD) and cloning stub
+        // threads (injected); runtime: pthread_create for the host thread of
+        // each guest thread. No other flag sets (no namespaces).
+        allow_arg_in(
+            SYS_clone,
+            "clone",
+            0,
+            &[SIGCHLD as u64, STUB_THREAD_FLAGS, PTHREAD_FLAGS],
+        ),
+        // runtime: glibc tries clone3 first; an earlier filter answers ENOSYS
+        // (`filter::clone3_enosys`), so glibc falls back to clone above.
+        allow(SYS_clone3, "clone3"),
+        // stub: idle stub threads wait in pause() until seized.
+        allow(SYS_pause, "pause"),
+        // runtime: each new host thread registers its robust futex list.
+        allow(SYS_set_robust_list, "set_robust_list"),
         // platform: sched_getcpu (when not served by the vDSO).
         allow(SYS_getcpu, "getcpu"),
         // platform: pinning a stub to the Sentry's CPU.
@@ -114,8 +141,18 @@ pub fn allow_list() -> Vec<Allowed> {
         allow(SYS_fcntl, "fcntl"),
         // sentry: duplicating host FDs.
         allow(SYS_dup, "dup"),
-        // stub: prctl(PR_SET_PDEATHSIG) at stub start, nothing else.
-        allow_arg_in(SYS_prctl, "prctl", 0, &[PR_SET_PDEATHSIG as u64]),
+        // stub: prctl(PR_SET_PDEATHSIG) and prctl(PR_SET_DUMPABLE) at stub
+        // start; runtime: naming host threads (PR_SET_NAME). Nothing else.
+        allow_arg_in(
+            SYS_prctl,
+            "prctl",
+            0,
+            &[
+                PR_SET_PDEATHSIG as u64,
+                PR_SET_DUMPABLE as u64,
+                PR_SET_NAME as u64,
+            ],
+        ),
         // stub: unregistering the inherited rseq area.
         allow(SYS_rseq, "rseq"),
         // stub: closing every inherited FD but the memory file.
