@@ -83,7 +83,7 @@ pub fn run(
     use std::sync::{Arc, Mutex};
 
     use crate::fsimpl::{dev, gofer::GoferNode, host::HostFile, overlay, proc};
-    use crate::kernel::{Credentials, Kernel, SignalState, Task, default_rlimits};
+    use crate::kernel::{Credentials, Kernel, Task, TaskHandle, ThreadGroup, default_rlimits};
     use crate::mm::{MemoryFile, MemoryManager};
     use crate::vfs::{Dentry, FdTable, FileDescription, FsContext, resolve};
 
@@ -101,13 +101,6 @@ pub fn run(
         platform::ptrace::PtracePlatform::new(memory.raw_fd())
             .map_err(|e| BootError::Platform(e.to_string()))?,
     );
-    let space = platform
-        .new_address_space()
-        .map_err(|e| BootError::Platform(e.to_string()))?;
-    let ctx = platform
-        .new_context()
-        .map_err(|e| BootError::Platform(e.to_string()))?;
-
     let client = Arc::new(gofer::Client::new(config.gofer));
     let lower =
         GoferNode::attach(client).map_err(|e| BootError::Host(format!("gofer attach: {e}")))?;
@@ -120,17 +113,26 @@ pub fn run(
         hostname: Mutex::new(config.hostname.into_bytes()),
         boot_time: std::time::Instant::now(),
         reported: Mutex::new(Default::default()),
-        process: Mutex::new(None),
         uts,
         cpus,
+        tasks: Mutex::new(Default::default()),
+        futexes: Default::default(),
     });
-    // Mounts: /dev, /proc, /tmp stays in the overlay.
+    // Mounts: /dev, /proc; /tmp stays in the overlay.
     if let Ok(d) = root.child(b"dev") {
         d.mount(dev::new_dev(memory.clone()));
     }
     if let Ok(d) = root.child(b"proc") {
         d.mount(proc::new_proc(Arc::downgrade(&kernel)));
     }
+    let space = kernel
+        .platform
+        .new_address_space()
+        .map_err(|e| BootError::Platform(e.to_string()))?;
+    let ctx = kernel
+        .platform
+        .new_context()
+        .map_err(|e| BootError::Platform(e.to_string()))?;
     let mm = Arc::new(MemoryManager::new(space, memory.clone()));
     let cwd = resolve(&root, &root, config.cwd.as_bytes(), true).unwrap_or_else(|_| root.clone());
     let fs = FsContext {
@@ -158,8 +160,24 @@ pub fn run(
             path: String::from_utf8_lossy(&arg0).into_owned(),
             errno,
         })?;
+    // The init process: pid 1, its own process group and session.
+    let actions = Arc::new(Mutex::new([abi::signal::SigAction::default(); 64]));
+    let tg = ThreadGroup::new(1, None, actions, 1, 1, 0);
+    let handle = Arc::new(TaskHandle {
+        tid: 1,
+        tg: tg.clone(),
+        waker: Default::default(),
+        state: Mutex::new(Default::default()),
+    });
+    tg.lock().threads.push(handle.clone());
+    {
+        let mut tasks = kernel.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        tasks.groups.insert(1, tg.clone());
+        tasks.threads.insert(1, handle.clone());
+    }
     let mut task = Task {
         kernel: kernel.clone(),
+        handle,
         mm,
         ctx,
         regs: loaded.regs,
@@ -167,20 +185,49 @@ pub fn run(
         fs,
         tid: 1,
         pid: 1,
-        ppid: 0,
         creds: Credentials::default(),
-        signals: SignalState::default(),
         rlimits: default_rlimits(),
+        altstack: abi::signal::StackT {
+            ss_flags: 2,
+            ..Default::default()
+        },
         clear_child_tid: 0,
         robust_list: (0, 0),
         exe: loaded.exe,
         comm: loaded.comm,
-        exit: None,
+        exiting: None,
         regs_replaced: false,
+        restart: None,
+        saved_mask: None,
+        vfork: None,
+        started: std::time::Instant::now(),
     };
     task.publish();
-    let status = task.run();
-    Ok(match status {
+    task.run();
+    // The init thread may exit before the process does (other threads
+    // live on): wait until the whole process is a zombie.
+    let status = loop {
+        if let Some(s) = tg.lock().zombie {
+            break s;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    // Linux kills every process of a PID namespace when its init dies; give
+    // their host threads a moment to leave their stubs.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while std::time::Instant::now() < deadline {
+        let live = kernel
+            .tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .threads
+            .len();
+        if live == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    Ok(match crate::kernel::ExitStatus::from_wait_status(status) {
         crate::kernel::ExitStatus::Exited(c) => ExitStatus::Exited(c),
         crate::kernel::ExitStatus::Signaled(s) => ExitStatus::Signaled(s),
     })

@@ -4,6 +4,7 @@ pub mod dev;
 pub mod gofer;
 pub mod host;
 pub mod overlay;
+pub mod pidfd;
 pub mod pipe;
 pub mod proc;
 pub mod tmpfs;

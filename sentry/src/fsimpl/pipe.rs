@@ -1,10 +1,10 @@
 //! Anonymous pipes (`pipe`, `pipe2`): a bounded byte buffer held in the
 //! Sentry, with counts of open read and write ends.
 //!
-//! Nothing here blocks: the Sentry runs a guest task's syscall to completion,
-//! so a read of an empty pipe whose writers are still open, or a write to a
-//! full pipe, fails with `EAGAIN` whether or not `O_NONBLOCK` is set (for a
-//! single-threaded guest the blocking call would never return on Linux).
+//! The pipe itself never blocks: a read of an empty pipe whose writers are
+//! still open, or a write to a full pipe, returns `EAGAIN`, and the syscall
+//! layer waits on the pipe's wait queue unless the description is
+//! `O_NONBLOCK`. Every change of the pipe's state notifies the queue.
 
 use std::any::Any;
 use std::collections::VecDeque;
@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use abi::Errno;
 
+use crate::kernel::waitqueue::WaitQueue;
 use crate::mm::MemoryManager;
 use crate::mm::UserPtr;
 use crate::vfs::{Attr, FileOps, Inode, S_IFIFO, Time, next_ino};
@@ -37,6 +38,7 @@ struct State {
 pub struct Pipe {
     state: Mutex<State>,
     attr: Attr,
+    events: WaitQueue,
 }
 
 impl Pipe {
@@ -67,6 +69,7 @@ impl Pipe {
                 ctime: now,
                 ..Attr::default()
             },
+            events: WaitQueue::default(),
         })
     }
 
@@ -112,6 +115,8 @@ impl Drop for PipeEnd {
         } else {
             s.readers = s.readers.saturating_sub(1);
         }
+        drop(s);
+        self.pipe.events.notify_all();
     }
 }
 
@@ -131,6 +136,8 @@ impl FileOps for PipeEnd {
         for (d, b) in buf.iter_mut().zip(s.buf.drain(..n)) {
             *d = b;
         }
+        drop(s);
+        self.pipe.events.notify_all();
         Ok(n)
     }
 
@@ -151,6 +158,8 @@ impl FileOps for PipeEnd {
         }
         let n = buf.len().min(room);
         s.buf.extend(&buf[..n]);
+        drop(s);
+        self.pipe.events.notify_all();
         Ok(n)
     }
 
@@ -171,6 +180,19 @@ impl FileOps for PipeEnd {
                 Ok(0)
             }
             _ => Err(Errno::ENOTTY),
+        }
+    }
+
+    fn wait_queue(&self) -> Option<&WaitQueue> {
+        Some(&self.pipe.events)
+    }
+
+    fn hung_up(&self) -> bool {
+        let s = self.pipe.lock();
+        if self.write {
+            s.readers == 0
+        } else {
+            s.writers == 0
         }
     }
 

@@ -7,13 +7,58 @@ use std::sync::{Arc, Weak};
 
 use abi::Errno;
 
-use crate::kernel::{Kernel, ProcessView};
+use crate::kernel::process::lock;
+use crate::kernel::{Kernel, ThreadGroup};
 use crate::mm::VmaName;
 use crate::vfs::{Attr, DirEntry, FileOps, Inode, S_IFDIR, S_IFLNK, S_IFREG, Time};
 
 const PROC_DEV: u64 = 0x14;
 
+/// What a generated file or link sees: the kernel and the process it
+/// describes (the caller's for files directly under `/proc`).
 type Gen = Arc<dyn Fn(&Kernel, &ProcessView) -> Vec<u8> + Send + Sync>;
+
+/// A snapshot of one process for `/proc/PID`.
+#[derive(Clone)]
+struct ProcessView {
+    pid: i32,
+    ppid: i32,
+    threads: usize,
+    state: char,
+    pgid: i32,
+    sid: i32,
+    mm: Option<Arc<crate::mm::MemoryManager>>,
+    fds: Option<crate::vfs::FdTable>,
+    exe: Vec<u8>,
+    comm: Vec<u8>,
+    cwd: Vec<u8>,
+    creds: crate::kernel::Credentials,
+}
+
+fn view_of(tg: &Arc<ThreadGroup>) -> ProcessView {
+    let s = tg.lock();
+    let state = if s.zombie.is_some() {
+        'Z'
+    } else if s.stopped.is_some() {
+        'T'
+    } else {
+        'S'
+    };
+    ProcessView {
+        pid: tg.pid,
+        ppid: s.parent.as_ref().map_or(0, |p| p.pid),
+        threads: s.threads.len(),
+        state,
+        pgid: s.pgid,
+        sid: s.sid,
+        mm: s.mm.clone(),
+        fds: s.fds.clone(),
+        exe: s.exe.clone(),
+        comm: s.comm.clone(),
+        cwd: s.cwd.clone(),
+        creds: s.creds,
+    }
+}
 
 fn attr(mode: u32, ino: u64) -> Attr {
     let now = Time::now();
@@ -30,14 +75,20 @@ fn attr(mode: u32, ino: u64) -> Attr {
     }
 }
 
-fn view(k: &Weak<Kernel>) -> Result<(Arc<Kernel>, ProcessView), Errno> {
+/// The process `pid` (0: the caller's) and the kernel.
+fn view(k: &Weak<Kernel>, pid: i32) -> Result<(Arc<Kernel>, ProcessView), Errno> {
     let kernel = k.upgrade().ok_or(Errno::ESRCH)?;
-    let v = kernel
-        .process
-        .lock()
-        .map_err(|_| Errno::ESRCH)?
-        .clone()
-        .ok_or(Errno::ESRCH)?;
+    let pid = if pid == 0 {
+        crate::kernel::current().1
+    } else {
+        pid
+    };
+    let tg = lock(&kernel.tasks)
+        .groups
+        .get(&pid)
+        .cloned()
+        .ok_or(Errno::ENOENT)?;
+    let v = view_of(&tg);
     Ok((kernel, v))
 }
 
@@ -46,6 +97,7 @@ enum Node {
     Root,
     PidDir,
     FdDir,
+    TaskDir,
     File(Gen),
     Link(Gen),
 }
@@ -53,6 +105,8 @@ enum Node {
 struct ProcInode {
     kernel: Weak<Kernel>,
     node: Node,
+    /// The process this node describes (0: the caller's, for `/proc` itself).
+    pid: i32,
     ino: u64,
 }
 
@@ -66,18 +120,29 @@ fn ino_of(name: &[u8], salt: u64) -> u64 {
 
 impl ProcInode {
     fn child(&self, name: &[u8], node: Node) -> Arc<dyn Inode> {
+        self.child_of(name, node, self.pid)
+    }
+
+    fn child_of(&self, name: &[u8], node: Node, pid: i32) -> Arc<dyn Inode> {
         Arc::new(ProcInode {
             kernel: self.kernel.clone(),
             node,
-            ino: ino_of(name, self.ino),
+            pid,
+            ino: ino_of(name, self.ino ^ pid as u64),
         })
     }
 
     fn names(&self) -> Result<Vec<(Vec<u8>, u32)>, Errno> {
-        let (_, v) = view(&self.kernel)?;
+        let (kernel, v) = view(&self.kernel, self.pid)?;
         Ok(match self.node {
             Node::Root => {
-                let mut n: Vec<(Vec<u8>, u32)> = vec![(v.pid.to_string().into_bytes(), S_IFDIR)];
+                let mut pids: Vec<i32> =
+                    lock(&kernel.tasks).groups.values().map(|g| g.pid).collect();
+                pids.sort_unstable();
+                let mut n: Vec<(Vec<u8>, u32)> = pids
+                    .iter()
+                    .map(|p| (p.to_string().into_bytes(), S_IFDIR))
+                    .collect();
                 for f in ROOT_FILES {
                     n.push((f.as_bytes().to_vec(), S_IFREG));
                 }
@@ -95,14 +160,27 @@ impl ProcInode {
                     n.push((l.as_bytes().to_vec(), S_IFLNK));
                 }
                 n.push((b"fd".to_vec(), S_IFDIR));
+                n.push((b"task".to_vec(), S_IFDIR));
                 n
             }
             Node::FdDir => v
                 .fds
-                .entries()
+                .as_ref()
+                .map(|f| f.entries())
+                .unwrap_or_default()
                 .into_iter()
                 .map(|(fd, _)| (fd.to_string().into_bytes(), S_IFLNK))
                 .collect(),
+            Node::TaskDir => {
+                let tg = lock(&kernel.tasks).groups.get(&v.pid).cloned();
+                let mut tids: Vec<i32> = tg
+                    .map(|g| g.lock().threads.iter().map(|t| t.tid).collect())
+                    .unwrap_or_default();
+                tids.sort_unstable();
+                tids.iter()
+                    .map(|t| (t.to_string().into_bytes(), S_IFDIR))
+                    .collect()
+            }
             _ => return Err(Errno::ENOTDIR),
         })
     }
@@ -164,17 +242,28 @@ fn cpuinfo(n: usize) -> Vec<u8> {
     out.into_bytes()
 }
 
-fn read_mem(v: &ProcessView, range: (u64, u64)) -> Vec<u8> {
+fn read_mem(v: &ProcessView, which: bool) -> Vec<u8> {
+    let Some(mm) = &v.mm else {
+        return Vec::new();
+    };
+    let range = if which {
+        mm.arg_env().0
+    } else {
+        mm.arg_env().1
+    };
     let len = range.1.saturating_sub(range.0).min(1 << 20) as usize;
     let mut b = vec![0u8; len];
-    let n = v.mm.copy_in_partial(range.0, &mut b);
+    let n = mm.copy_in_partial(range.0, &mut b);
     b.truncate(n);
     b
 }
 
 fn maps(v: &ProcessView) -> Vec<u8> {
     let mut out = String::new();
-    for m in v.mm.vmas() {
+    let Some(mm) = &v.mm else {
+        return Vec::new();
+    };
+    for m in mm.vmas() {
         let p = |b: bool, c: char| if b { c } else { '-' };
         let (dev, ino, name) = match &m.name {
             VmaName::File { dev, ino, path } => (*dev, *ino, path.clone()),
@@ -207,8 +296,8 @@ fn maps(v: &ProcessView) -> Vec<u8> {
 
 fn pid_file(name: &str) -> Option<Gen> {
     let g: Gen = match name {
-        "cmdline" => Arc::new(|_, v| read_mem(v, v.mm.arg_env().0)),
-        "environ" => Arc::new(|_, v| read_mem(v, v.mm.arg_env().1)),
+        "cmdline" => Arc::new(|_, v| read_mem(v, true)),
+        "environ" => Arc::new(|_, v| read_mem(v, false)),
         "comm" => Arc::new(|_, v| {
             let mut c = v.comm.clone();
             c.push(b'\n');
@@ -217,23 +306,31 @@ fn pid_file(name: &str) -> Option<Gen> {
         "status" => Arc::new(|_, v| {
             let c = &v.creds;
             format!(
-                "Name:\t{}\nUmask:\t0022\nState:\tR (running)\nTgid:\t{pid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{}\nTracerPid:\t0\nUid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t64\nGroups:\t\nThreads:\t1\nSigQ:\t0/63432\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\nCapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\nSeccomp:\t0\n",
+                "Name:\t{}\nUmask:\t0022\nState:\t{state}\nTgid:\t{pid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{}\nTracerPid:\t0\nUid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t64\nGroups:\t\nThreads:\t{threads}\nSigQ:\t0/63432\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\nCapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\nSeccomp:\t0\n",
                 String::from_utf8_lossy(&v.comm),
                 v.ppid,
                 c.uid[0], c.uid[1], c.uid[2], c.uid[1],
                 c.gid[0], c.gid[1], c.gid[2], c.gid[1],
                 pid = v.pid,
+                threads = v.threads,
+                state = match v.state {
+                    'Z' => "Z (zombie)",
+                    'T' => "T (stopped)",
+                    _ => "S (sleeping)",
+                },
             )
             .into_bytes()
         }),
         "stat" => Arc::new(|_, v| {
             format!(
-                "{} ({}) R {} {} {} 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 0 0 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
+                "{} ({}) {} {} {} {} 0 -1 0 0 0 0 0 0 0 0 0 20 0 {} 0 0 0 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
                 v.pid,
                 String::from_utf8_lossy(&v.comm),
+                v.state,
                 v.ppid,
-                v.pid,
-                v.pid
+                v.pgid,
+                v.sid,
+                v.threads
             )
             .into_bytes()
         }),
@@ -252,7 +349,7 @@ fn pid_file(name: &str) -> Option<Gen> {
 impl Inode for ProcInode {
     fn attr(&self) -> Result<Attr, Errno> {
         Ok(match &self.node {
-            Node::Root | Node::PidDir => attr(S_IFDIR | 0o555, self.ino),
+            Node::Root | Node::PidDir | Node::TaskDir => attr(S_IFDIR | 0o555, self.ino),
             Node::FdDir => attr(S_IFDIR | 0o500, self.ino),
             Node::File(_) => attr(S_IFREG | 0o444, self.ino),
             Node::Link(_) => attr(S_IFLNK | 0o777, self.ino),
@@ -260,47 +357,82 @@ impl Inode for ProcInode {
     }
 
     fn lookup(&self, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
-        let (_, v) = view(&self.kernel)?;
+        let (kernel, v) = view(&self.kernel, self.pid)?;
         let s = std::str::from_utf8(name).map_err(|_| Errno::ENOENT)?;
         match self.node {
-            Node::Root => {
-                let pid = v.pid.to_string();
-                match s {
-                    "self" | "thread-self" => {
-                        let l: Gen = if s == "self" {
-                            Arc::new(|_, v| v.pid.to_string().into_bytes())
-                        } else {
-                            Arc::new(|_, v| format!("{}/task/{}", v.pid, v.pid).into_bytes())
-                        };
-                        Ok(self.child(name, Node::Link(l)))
-                    }
-                    "mounts" => {
-                        Ok(self.child(name, Node::Link(Arc::new(|_, _| b"self/mounts".to_vec()))))
-                    }
-                    _ if s == pid => Ok(self.child(name, Node::PidDir)),
-                    _ => root_file(s)
-                        .map(|g| self.child(name, Node::File(g)))
-                        .ok_or(Errno::ENOENT),
+            Node::Root => match s {
+                "self" => Ok(self.child(
+                    name,
+                    Node::Link(Arc::new(|_, _| {
+                        crate::kernel::current().1.to_string().into_bytes()
+                    })),
+                )),
+                "thread-self" => Ok(self.child(
+                    name,
+                    Node::Link(Arc::new(|_, _| {
+                        let (tid, pid) = crate::kernel::current();
+                        format!("{pid}/task/{tid}").into_bytes()
+                    })),
+                )),
+                "mounts" => {
+                    Ok(self.child(name, Node::Link(Arc::new(|_, _| b"self/mounts".to_vec()))))
                 }
-            }
+                _ => {
+                    if let Ok(pid) = s.parse::<i32>()
+                        && s == pid.to_string()
+                        && pid > 0
+                    {
+                        // Threads are reachable by tid too, as on Linux.
+                        let tasks = lock(&kernel.tasks);
+                        let owner = tasks
+                            .groups
+                            .get(&pid)
+                            .map(|g| g.pid)
+                            .or_else(|| tasks.threads.get(&pid).map(|t| t.tg.pid));
+                        return owner
+                            .map(|p| self.child_of(name, Node::PidDir, p))
+                            .ok_or(Errno::ENOENT);
+                    }
+                    root_file(s)
+                        .map(|g| self.child(name, Node::File(g)))
+                        .ok_or(Errno::ENOENT)
+                }
+            },
             Node::PidDir => match s {
                 "exe" => Ok(self.child(name, Node::Link(Arc::new(|_, v| v.exe.clone())))),
                 "cwd" => Ok(self.child(name, Node::Link(Arc::new(|_, v| v.cwd.clone())))),
                 "root" => Ok(self.child(name, Node::Link(Arc::new(|_, _| b"/".to_vec())))),
                 "fd" => Ok(self.child(name, Node::FdDir)),
+                "task" => Ok(self.child(name, Node::TaskDir)),
                 _ => pid_file(s)
                     .map(|g| self.child(name, Node::File(g)))
                     .ok_or(Errno::ENOENT),
             },
+            Node::TaskDir => {
+                let tid: i32 = s.parse().map_err(|_| Errno::ENOENT)?;
+                let tg = lock(&kernel.tasks)
+                    .groups
+                    .get(&v.pid)
+                    .cloned()
+                    .ok_or(Errno::ENOENT)?;
+                if !tg.lock().threads.iter().any(|t| t.tid == tid) {
+                    return Err(Errno::ENOENT);
+                }
+                Ok(self.child(name, Node::PidDir))
+            }
             Node::FdDir => {
                 let fd: i32 = s.parse().map_err(|_| Errno::ENOENT)?;
                 if s != fd.to_string() {
                     return Err(Errno::ENOENT);
                 }
-                v.fds.get(fd).map_err(|_| Errno::ENOENT)?;
-                let l: Gen = Arc::new(move |k, v| match v.fds.get(fd) {
-                    Ok(f) => f.dentry.path_from(&k.root),
-                    Err(_) => Vec::new(),
+                v.fds
+                    .as_ref()
+                    .ok_or(Errno::ENOENT)?
+                    .get(fd)
+                    .map_err(|_| Errno::ENOENT)?;
+                let l: Gen = Arc::new(move |k, v| match v.fds.as_ref().map(|t| t.get(fd)) {
+                    Some(Ok(f)) => f.dentry.path_from(&k.root),
+                    _ => Vec::new(),
                 });
                 Ok(self.child(name, Node::Link(l)))
             }
@@ -323,7 +455,7 @@ impl Inode for ProcInode {
     fn readlink(&self) -> Result<Vec<u8>, Errno> {
         match &self.node {
             Node::Link(g) => {
-                let (k, v) = view(&self.kernel)?;
+                let (k, v) = view(&self.kernel, self.pid)?;
                 Ok(g(&k, &v))
             }
             _ => Err(Errno::EINVAL),
@@ -336,7 +468,7 @@ impl Inode for ProcInode {
                 if flags & 3 != 0 {
                     return Err(Errno::EACCES);
                 }
-                let (k, v) = view(&self.kernel)?;
+                let (k, v) = view(&self.kernel, self.pid)?;
                 Ok(Arc::new(StaticOps { data: g(&k, &v) }))
             }
             Node::Link(_) => Err(Errno::ELOOP),
@@ -386,6 +518,7 @@ pub fn new_proc(kernel: Weak<Kernel>) -> Arc<dyn Inode> {
     Arc::new(ProcInode {
         kernel,
         node: Node::Root,
+        pid: 0,
         ino: 1,
     })
 }

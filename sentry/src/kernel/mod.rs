@@ -1,13 +1,20 @@
 //! Tasks and the state the kernel shares among them.
 
+pub mod futex;
 mod host;
+pub mod lifecycle;
+pub mod process;
 pub mod random;
+pub mod signal;
 mod task;
+pub mod timers;
+pub mod waitqueue;
 
 pub use host::{host_clock_gettime, host_thread_rusage, rusage_value};
+pub use process::{TaskHandle, Tasks, ThreadGroup};
+pub use task::{Credentials, ExitStatus, Task, default_rlimits};
 
-pub use task::{Credentials, ExitStatus, SignalState, Task, default_rlimits};
-
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -33,32 +40,34 @@ pub struct Kernel {
     pub boot_time: Instant,
     /// Unimplemented syscalls already reported.
     pub reported: Mutex<HashSet<u64>>,
-    /// What `/proc` shows of the running process.
-    pub process: Mutex<Option<ProcessView>>,
     /// `uname` release and version strings.
     pub uts: (Vec<u8>, Vec<u8>),
     /// Host CPUs the sandbox may use (read at boot: the Sentry opens no
     /// host files once it runs).
     pub cpus: usize,
+    /// Every task and process.
+    pub tasks: Mutex<Tasks>,
+    /// Futex waiters.
+    pub futexes: futex::Futexes,
 }
 
-/// The parts of a process `/proc/PID` reads, shared with the task.
-#[derive(Clone)]
-pub struct ProcessView {
-    /// Process id.
-    pub pid: i32,
-    /// Parent's process id.
-    pub ppid: i32,
-    /// The address space.
-    pub mm: Arc<crate::mm::MemoryManager>,
-    /// The FD table.
-    pub fds: crate::vfs::FdTable,
-    /// Executable path.
-    pub exe: Vec<u8>,
-    /// `comm`.
-    pub comm: Vec<u8>,
-    /// Working directory path.
-    pub cwd: Vec<u8>,
-    /// Identity.
-    pub creds: Credentials,
+impl Kernel {
+    /// The init process (pid 1), if it still exists.
+    pub fn init(&self) -> Option<Arc<ThreadGroup>> {
+        process::lock(&self.tasks).groups.get(&1).cloned()
+    }
+}
+
+thread_local! {
+    static CURRENT: Cell<(i32, i32)> = const { Cell::new((0, 0)) };
+}
+
+/// Records which task the calling host thread runs: (tid, pid).
+pub fn set_current(tid: i32, pid: i32) {
+    CURRENT.with(|c| c.set((tid, pid)));
+}
+
+/// The (tid, pid) of the task the calling host thread runs (`/proc/self`).
+pub fn current() -> (i32, i32) {
+    CURRENT.with(|c| c.get())
 }

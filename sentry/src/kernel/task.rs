@@ -2,12 +2,15 @@
 //! file-system context, and the loop that runs it.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use abi::Errno;
-use abi::signal::{SigAction, StackT};
+use abi::signal::StackT;
 use platform::{Context, Regs, Stop};
 
 use super::Kernel;
+use super::process::{TaskHandle, lock};
+use super::waitqueue::WaitQueue;
 use crate::mm::MemoryManager;
 use crate::vfs::{FdTable, FsContext};
 
@@ -20,6 +23,17 @@ pub enum ExitStatus {
     Signaled(i32),
 }
 
+impl ExitStatus {
+    /// From a wait status.
+    pub fn from_wait_status(s: i32) -> ExitStatus {
+        if s & 0x7f == 0 {
+            ExitStatus::Exited(((s >> 8) & 0xff) as u8)
+        } else {
+            ExitStatus::Signaled(s & 0x7f)
+        }
+    }
+}
+
 /// User and group identity.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Credentials {
@@ -29,40 +43,32 @@ pub struct Credentials {
     pub gid: [u32; 3],
 }
 
-/// Signal bookkeeping of a task.
-#[derive(Clone)]
-pub struct SignalState {
-    /// Actions for signals 1..=64 (index = signo - 1).
-    pub actions: [SigAction; 64],
-    /// Blocked signals.
-    pub mask: u64,
-    /// Signals sent while blocked, not yet delivered (bit `signo - 1`).
-    pub pending: u64,
-    /// The alternate signal stack.
-    pub altstack: StackT,
-}
-
-impl Default for SignalState {
-    fn default() -> SignalState {
-        SignalState {
-            actions: [SigAction::default(); 64],
-            mask: 0,
-            pending: 0,
-            altstack: StackT {
-                ss_flags: abi::signal::SS_DISABLE,
-                ..StackT::default()
-            },
-        }
-    }
-}
-
 /// Resource limits: (soft, hard) per `RLIMIT_*` index.
 pub type Rlimits = [(u64, u64); 16];
+
+/// Tells a `vfork` parent that its child has exec'd or exited.
+#[derive(Default)]
+pub struct VforkDone {
+    /// Set when the child released the parent.
+    pub done: std::sync::Mutex<bool>,
+    /// The parent waits here.
+    pub queue: WaitQueue,
+}
+
+impl VforkDone {
+    /// Releases the parent.
+    pub fn release(&self) {
+        *lock(&self.done) = true;
+        self.queue.notify_all();
+    }
+}
 
 /// One guest thread.
 pub struct Task {
     /// The shared kernel.
     pub kernel: Arc<Kernel>,
+    /// What other tasks see of this one.
+    pub handle: Arc<TaskHandle>,
     /// The address space.
     pub mm: Arc<MemoryManager>,
     /// The platform context running this thread.
@@ -73,18 +79,16 @@ pub struct Task {
     pub fds: FdTable,
     /// Root, working directory, umask.
     pub fs: FsContext,
-    /// Thread id (= process id for the first thread).
+    /// Thread id.
     pub tid: i32,
     /// Process id.
     pub pid: i32,
-    /// Parent's process id.
-    pub ppid: i32,
     /// Identity.
     pub creds: Credentials,
-    /// Signals.
-    pub signals: SignalState,
     /// Limits.
     pub rlimits: Rlimits,
+    /// The alternate signal stack.
+    pub altstack: StackT,
     /// `set_tid_address` pointer.
     pub clear_child_tid: u64,
     /// `set_robust_list` head and length.
@@ -93,10 +97,19 @@ pub struct Task {
     pub exe: Vec<u8>,
     /// `comm` (at most 15 bytes).
     pub comm: Vec<u8>,
-    /// Set when the task has exited.
-    pub exit: Option<ExitStatus>,
-    /// The handler replaced all registers (`execve`); do not store a return value.
+    /// Set when this thread is done: run no more guest code.
+    pub exiting: Option<i32>,
+    /// The handler replaced all registers (`execve`, `rt_sigreturn`).
     pub regs_replaced: bool,
+    /// The last syscall returned a restart errno: restart it or make it
+    /// `EINTR` when signals are handled.
+    pub restart: Option<Errno>,
+    /// The signal mask to restore after the next handler (`sigsuspend`).
+    pub saved_mask: Option<u64>,
+    /// A `vfork` parent waiting for this task to exec or exit.
+    pub vfork: Option<Arc<VforkDone>>,
+    /// When this task last started running (CPU accounting).
+    pub started: Instant,
 }
 
 /// Default resource limits, as a fresh Linux login sees them.
@@ -116,64 +129,125 @@ pub fn default_rlimits() -> Rlimits {
 }
 
 impl Task {
-    /// Runs the task until it exits.
-    pub fn run(&mut self) -> ExitStatus {
+    /// Runs the task until its thread exits; returns the thread's wait status.
+    pub fn run(&mut self) -> i32 {
+        super::set_current(self.tid, self.pid);
+        lock(&self.handle.state).interrupter = Some(self.ctx.interrupter());
         loop {
-            if let Some(e) = self.exit {
-                return e;
+            if lock(&self.handle.state).killed && self.exiting.is_none() {
+                let status = self.handle.tg.lock().group_exit.unwrap_or(0);
+                self.exiting = Some(status);
+            }
+            if self.exiting.is_none() {
+                super::signal::handle_signals(self);
+            }
+            if self.exiting.is_some() {
+                break;
             }
             let space = self.mm.space().clone();
             let stop = self.ctx.switch(&space, &mut self.regs);
             match stop {
-                Stop::Syscall => {
-                    let nr = self.regs.syscall_nr();
-                    let args = self.regs.syscall_args();
-                    let result = crate::syscalls::dispatch(self, nr, &args);
-                    if self.regs_replaced {
-                        self.regs_replaced = false;
-                    } else {
-                        self.regs.set_return(match result {
-                            Ok(v) => v,
-                            Err(e) => e.as_return(),
-                        });
+                Stop::Syscall => self.syscall(),
+                Stop::Fault { addr, code, .. } => {
+                    if !self.mm.handle_fault(addr) {
+                        let info = abi::signal::SigInfo::fault(abi::signal::SIGSEGV, code, addr);
+                        super::signal::force(self, info);
                     }
                 }
-                Stop::Fault { addr, code, .. } => {
-                    tracing::debug!(addr, code, rip = self.regs.ip(), "guest fault");
-                    self.exit = Some(self.default_signal_action(abi::signal::SIGSEGV));
-                }
                 Stop::Signal(s) => {
-                    tracing::debug!(?s, rip = self.regs.ip(), "guest signal");
-                    self.exit = Some(self.default_signal_action(s.signo));
+                    let info = abi::signal::SigInfo::fault(s.signo, s.code, s.addr);
+                    super::signal::force(self, info);
                 }
                 Stop::Interrupted => {}
                 Stop::Lost => {
-                    self.exit = Some(ExitStatus::Signaled(abi::signal::SIGKILL));
+                    super::lifecycle::group_exit(self, super::process::wstatus::signaled(9, false));
                 }
             }
         }
+        let status = self.exiting.unwrap_or(0);
+        super::lifecycle::exit_thread(self, status);
+        status
     }
 
-    /// What happens when `signo` arrives with no handler: the process is
-    /// killed by it (signal delivery to handlers comes with the task model).
-    pub fn default_signal_action(&self, signo: i32) -> ExitStatus {
-        ExitStatus::Signaled(signo)
+    fn syscall(&mut self) {
+        let nr = self.regs.syscall_nr();
+        let args = self.regs.syscall_args();
+        let result = crate::syscalls::dispatch(self, nr, &args);
+        if self.regs_replaced {
+            self.regs_replaced = false;
+            return;
+        }
+        match result {
+            Ok(v) => self.regs.set_return(v),
+            Err(e)
+                if matches!(
+                    e,
+                    Errno::ERESTARTSYS
+                        | Errno::ERESTARTNOINTR
+                        | Errno::ERESTARTNOHAND
+                        | Errno::ERESTART_RESTARTBLOCK
+                ) =>
+            {
+                self.restart = Some(e);
+                self.regs.set_return(Errno::EINTR.as_return());
+            }
+            Err(e) => self.regs.set_return(e.as_return()),
+        }
     }
 
-    /// Publishes what `/proc` shows of this process.
-    pub fn publish(&self) {
-        let view = super::ProcessView {
-            pid: self.pid,
-            ppid: self.ppid,
-            mm: self.mm.clone(),
-            fds: self.fds.clone(),
-            exe: self.exe.clone(),
-            comm: self.comm.clone(),
-            cwd: self.fs.cwd.path_from(&self.fs.root),
-            creds: self.creds,
+    /// Whether a signal or a kill should end the current wait.
+    pub fn interrupted(&self) -> bool {
+        let st = lock(&self.handle.state);
+        if st.killed {
+            return true;
+        }
+        let mask = st.mask;
+        if st.pending.set & !mask != 0 {
+            return true;
+        }
+        drop(st);
+        self.handle.tg.lock().pending.set & !mask != 0
+    }
+
+    /// Blocks until `ready` returns a value, a signal arrives
+    /// (`ERESTARTSYS`), or `deadline` passes (`ETIMEDOUT`). Every queue whose
+    /// state `ready` reads must be in `queues`.
+    pub fn block<T>(
+        &self,
+        queues: &[&WaitQueue],
+        deadline: Option<Instant>,
+        mut ready: impl FnMut() -> Option<T>,
+    ) -> Result<T, Errno> {
+        let waker = &self.handle.waker;
+        for q in queues {
+            q.add(waker);
+        }
+        let r = loop {
+            if let Some(v) = ready() {
+                break Ok(v);
+            }
+            if self.interrupted() {
+                break Err(Errno::ERESTARTSYS);
+            }
+            if !waker.sleep(deadline) {
+                if let Some(v) = ready() {
+                    break Ok(v);
+                }
+                break Err(Errno::ETIMEDOUT);
+            }
         };
-        if let Ok(mut p) = self.kernel.process.lock() {
-            *p = Some(view);
+        for q in queues {
+            q.remove(waker);
+        }
+        r
+    }
+
+    /// Sleeps until `deadline` or a signal (`ERESTARTSYS`).
+    pub fn sleep_until(&self, deadline: Instant) -> Result<(), Errno> {
+        match self.block(&[], Some(deadline), || None::<()>) {
+            Err(Errno::ETIMEDOUT) => Ok(()),
+            Err(e) => Err(e),
+            Ok(()) => Ok(()),
         }
     }
 
@@ -185,5 +259,31 @@ impl Task {
     /// Reads a path argument (at most `PATH_MAX` bytes including the NUL).
     pub fn read_path(&self, addr: u64) -> Result<Vec<u8>, Errno> {
         self.mm.read_cstr(addr, 4095)
+    }
+
+    /// The parent process's pid.
+    pub fn ppid(&self) -> i32 {
+        self.handle.tg.ppid()
+    }
+
+    /// Publishes what `/proc` shows of this process.
+    pub fn publish(&self) {
+        let mut s = self.handle.tg.lock();
+        s.mm = Some(self.mm.clone());
+        s.fds = Some(self.fds.clone());
+        s.exe = self.exe.clone();
+        s.comm = self.comm.clone();
+        s.cwd = self.fs.cwd.path_from(&self.fs.root);
+        s.creds = self.creds;
+    }
+
+    /// The signal mask.
+    pub fn sigmask(&self) -> u64 {
+        lock(&self.handle.state).mask
+    }
+
+    /// Replaces the signal mask (SIGKILL and SIGSTOP stay unblocked).
+    pub fn set_sigmask(&self, mask: u64) {
+        lock(&self.handle.state).mask = mask & !super::process::UNBLOCKABLE;
     }
 }

@@ -204,6 +204,31 @@ impl MemoryFile {
         }
     }
 
+    /// Copies `len` bytes from `src` to `dst` (both in the file), skipping
+    /// holes so that untouched pages stay unallocated in the copy.
+    pub fn copy_data(&self, dst: u64, src: u64, len: u64) {
+        let fd = self.fd.as_raw_fd();
+        let end = src + len;
+        let mut pos = src;
+        while pos < end {
+            // SAFETY: lseek on our own memfd touches no memory.
+            let data = unsafe { libc::lseek(fd, pos as i64, libc::SEEK_DATA) };
+            if data < 0 || data as u64 >= end {
+                break;
+            }
+            let data = data as u64;
+            // SAFETY: as above.
+            let hole = unsafe { libc::lseek(fd, data as i64, libc::SEEK_HOLE) };
+            let hole = if hole < 0 {
+                end
+            } else {
+                (hole as u64).min(end)
+            };
+            self.copy(dst + (data - src), data, hole - data);
+            pos = hole;
+        }
+    }
+
     /// Reads from host FD `fd` at file offset `pos` straight into the memory
     /// file at `offset`; returns the number of bytes read.
     pub fn read_from_host(&self, fd: i32, pos: u64, offset: u64, len: u64) -> Result<u64, Errno> {

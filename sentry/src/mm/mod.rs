@@ -46,6 +46,16 @@ pub fn page_down(v: u64) -> u64 {
     v & !(PAGE - 1)
 }
 
+/// A copy of an address space's layout taken at `fork`.
+pub struct MmSnapshot {
+    file: Arc<MemoryFile>,
+    vmas: Vec<Vma>,
+    brk_start: u64,
+    brk: u64,
+    args: (u64, u64),
+    env: (u64, u64),
+}
+
 /// What a new mapping should hold.
 pub struct MapRequest {
     /// Address hint or, with `fixed`, the exact address.
@@ -160,6 +170,7 @@ impl MemoryManager {
             backing: req.backing,
             offset: req.offset,
             name: req.name,
+            cow: false,
         };
         self.host_map(&vma, addr, addr + len)?;
         inner.vmas.insert(addr, vma);
@@ -176,7 +187,7 @@ impl MemoryManager {
         match &vma.backing {
             Backing::Private(range) => {
                 let off = range.offset + vma.offset + (start - vma.start);
-                host(self.space.map(start, end - start, off, vma.prot))
+                host(self.space.map(start, end - start, off, vma.host_prot()))
             }
             Backing::Shared(pages) => {
                 // Map runs of contiguous memory-file pages; pages past the
@@ -194,7 +205,7 @@ impl MemoryManager {
                             _ => break,
                         }
                     }
-                    host(self.space.map(addr, run, first, vma.prot))?;
+                    host(self.space.map(addr, run, first, vma.host_prot()))?;
                     addr += run;
                 }
                 Ok(())
@@ -288,13 +299,14 @@ impl MemoryManager {
             for mut part in [before, middle, after].into_iter().flatten() {
                 if part.start >= addr && part.end <= end {
                     part.prot = prot;
+                    self.space
+                        .protect(part.start, part.end - part.start, part.host_prot())
+                        .map_err(|_| Errno::ENOMEM)?;
                 }
                 inner.vmas.insert(part.start, part);
             }
         }
-        self.space
-            .protect(addr, len, prot)
-            .map_err(|_| Errno::ENOMEM)
+        Ok(())
     }
 
     /// Moves or resizes a mapping (`mremap`).
@@ -373,6 +385,7 @@ impl MemoryManager {
             end: dst + new_len,
             backing: Backing::Private(range),
             offset: 0,
+            cow: false,
             ..template
         };
         self.host_map(&vma, vma.start, vma.end)?;
@@ -391,6 +404,7 @@ impl MemoryManager {
             end: new_end,
             backing: Backing::Private(Arc::new(self.file.allocate(new_end - v.end)?)),
             offset: 0,
+            cow: false,
             ..v
         };
         self.host_map(&extra, extra.start, extra.end)?;
@@ -461,6 +475,7 @@ impl MemoryManager {
                 backing: Backing::Private(Arc::new(range)),
                 offset: 0,
                 name: VmaName::Heap,
+                cow: false,
             };
             if self.host_map(&vma, old_top, new_top).is_err() {
                 return cur;
@@ -559,12 +574,132 @@ impl MemoryManager {
     /// Memory-file offset and contiguous length available at guest `addr`,
     /// if the access is allowed.
     fn translate(&self, addr: u64, write: bool) -> Result<(u64, u64), Errno> {
-        let inner = self.lock();
-        let v = vma_at(&inner, addr).ok_or(Errno::EFAULT)?;
-        if (write && !v.prot.write) || (!write && !v.prot.read) {
-            return Err(Errno::EFAULT);
+        let mut inner = self.lock();
+        let (start, cow) = {
+            let v = vma_at(&inner, addr).ok_or(Errno::EFAULT)?;
+            if (write && !v.prot.write) || (!write && !v.prot.read) {
+                return Err(Errno::EFAULT);
+            }
+            (v.start, v.cow)
+        };
+        if write && cow {
+            self.break_cow(&mut inner, start)?;
         }
+        let v = vma_at(&inner, addr).ok_or(Errno::EFAULT)?;
         v.translate(addr)?.ok_or(Errno::EFAULT)
+    }
+
+    /// A fault the host reported at `addr`: resolves a write to a
+    /// copy-on-write page. Returns false for a real access violation.
+    pub fn handle_fault(&self, addr: u64) -> bool {
+        let mut inner = self.lock();
+        let Some((start, cow, writable)) =
+            vma_at(&inner, addr).map(|v| (v.start, v.cow, v.prot.write))
+        else {
+            return false;
+        };
+        if !cow || !writable {
+            return false;
+        }
+        self.break_cow(&mut inner, start).is_ok()
+    }
+
+    /// Gives the VMA at `start` pages of its own (or, when no other address
+    /// space shares them any more, simply makes them writable again).
+    fn break_cow(&self, inner: &mut MmInner, start: u64) -> Result<(), Errno> {
+        let Some(v) = inner.vmas.get(&start).cloned() else {
+            return Err(Errno::EFAULT);
+        };
+        let Backing::Private(range) = &v.backing else {
+            return Err(Errno::EFAULT);
+        };
+        let here = inner
+            .vmas
+            .values()
+            .filter(|x| matches!(&x.backing, Backing::Private(r) if Arc::ptr_eq(r, range)))
+            .count();
+        let mut nv = v.clone();
+        nv.cow = false;
+        if Arc::strong_count(range) > here + 1 {
+            // Shared with another address space: copy our part.
+            let len = v.end - v.start;
+            let fresh = self.file.allocate(len)?;
+            self.file
+                .copy_data(fresh.offset, range.offset + v.offset, len);
+            nv.backing = Backing::Private(Arc::new(fresh));
+            nv.offset = 0;
+            self.host_map(&nv, nv.start, nv.end)?;
+        } else {
+            self.space
+                .protect(nv.start, nv.end - nv.start, nv.host_prot())
+                .map_err(|_| Errno::ENOMEM)?;
+        }
+        inner.vmas.insert(start, nv);
+        Ok(())
+    }
+
+    /// Snapshots this address space for `fork`: private pages become
+    /// copy-on-write in both copies.
+    pub fn fork_snapshot(&self) -> MmSnapshot {
+        let mut inner = self.lock();
+        let starts: Vec<u64> = inner.vmas.keys().copied().collect();
+        for s in starts {
+            let Some(v) = inner.vmas.get_mut(&s) else {
+                continue;
+            };
+            if v.shared || !matches!(v.backing, Backing::Private(_)) || v.cow {
+                continue;
+            }
+            v.cow = true;
+            if v.prot.write {
+                let (a, l, p) = (v.start, v.end - v.start, v.host_prot());
+                let _ = self.space.protect(a, l, p);
+            }
+        }
+        MmSnapshot {
+            file: self.file.clone(),
+            vmas: inner.vmas.values().cloned().collect(),
+            brk_start: inner.brk_start,
+            brk: inner.brk,
+            args: inner.args,
+            env: inner.env,
+        }
+    }
+
+    /// The child's address space after `fork`, on the new platform space.
+    pub fn from_snapshot(
+        space: Arc<dyn AddressSpace>,
+        snap: MmSnapshot,
+    ) -> Result<MemoryManager, Errno> {
+        let mm = MemoryManager::new(space, snap.file.clone());
+        {
+            let mut inner = mm.lock();
+            inner.brk_start = snap.brk_start;
+            inner.brk = snap.brk;
+            inner.args = snap.args;
+            inner.env = snap.env;
+            for v in snap.vmas {
+                mm.host_map(&v, v.start, v.end)?;
+                inner.vmas.insert(v.start, v);
+            }
+        }
+        Ok(mm)
+    }
+
+    /// The memory-file offset behind `addr` in a shared mapping (for
+    /// shared futexes), or `None` for private memory.
+    pub fn shared_offset(&self, addr: u64) -> Option<u64> {
+        let inner = self.lock();
+        let v = vma_at(&inner, addr)?;
+        if !v.shared {
+            return None;
+        }
+        v.translate(addr).ok().flatten().map(|(off, _)| off)
+    }
+
+    /// An id naming this address space (private futex keys).
+    pub fn id(&self) -> usize {
+        self as *const MemoryManager as usize
     }
 }
 

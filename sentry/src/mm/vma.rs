@@ -62,9 +62,20 @@ pub struct Vma {
     pub offset: u64,
     /// Name for `/proc/PID/maps`.
     pub name: VmaName,
+    /// Private pages shared with another address space since `fork`: the
+    /// host mapping is read-only and the first write copies them.
+    pub cow: bool,
 }
 
 impl Vma {
+    /// The protection of the host mapping: without write while copy-on-write.
+    pub fn host_prot(&self) -> Prot {
+        Prot {
+            write: self.prot.write && !self.cow,
+            ..self.prot
+        }
+    }
+
     /// Splits into the parts before `[s, e)`, inside it, and after it.
     pub fn split3(self, s: u64, e: u64) -> (Option<Vma>, Option<Vma>, Option<Vma>) {
         let cut = |v: &Vma, a: u64, b: u64| -> Option<Vma> {

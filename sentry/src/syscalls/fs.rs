@@ -311,14 +311,43 @@ fn write_from(task: &Task, f: &FileRef, buf: u64, len: u64, pos: Option<u64>) ->
     Ok(total)
 }
 
+/// Runs `op` on `f`, waiting while it would block (`EAGAIN`) unless the
+/// description is non-blocking; a signal ends the wait (`ERESTARTSYS`).
+pub(super) fn blocking(
+    task: &Task,
+    f: &FileRef,
+    write: bool,
+    mut op: impl FnMut() -> SyscallResult,
+) -> SyscallResult {
+    loop {
+        match op() {
+            Err(Errno::EAGAIN) if f.flags() & O_NONBLOCK == 0 => {
+                let Some(q) = f.ops.wait_queue() else {
+                    return Err(Errno::EAGAIN);
+                };
+                task.block(&[q], None, || {
+                    let (r, w) = f.ops.readiness();
+                    (if write { w } else { r }).then_some(())
+                })?;
+            }
+            Err(Errno::EPIPE) if write => {
+                let info = abi::signal::SigInfo::kill(13, 0, task.pid, task.creds.uid[0]);
+                crate::kernel::signal::send_to_thread(&task.kernel, &task.handle, info);
+                return Err(Errno::EPIPE);
+            }
+            r => return r,
+        }
+    }
+}
+
 pub(super) fn read(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let f = file(task, a[0])?;
-    read_into(task, &f, a[1], a[2], None)
+    blocking(task, &f, false, || read_into(task, &f, a[1], a[2], None))
 }
 
 pub(super) fn write(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let f = file(task, a[0])?;
-    write_from(task, &f, a[1], a[2], None)
+    blocking(task, &f, true, || write_from(task, &f, a[1], a[2], None))
 }
 
 fn positional(f: &FileRef, off: u64) -> Result<u64, Errno> {
@@ -434,12 +463,12 @@ fn writev_at(task: &Task, f: &FileRef, iov: u64, cnt: u64, pos: Option<u64>) -> 
 
 pub(super) fn readv(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let f = file(task, a[0])?;
-    readv_at(task, &f, a[1], a[2], None)
+    blocking(task, &f, false, || readv_at(task, &f, a[1], a[2], None))
 }
 
 pub(super) fn writev(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let f = file(task, a[0])?;
-    writev_at(task, &f, a[1], a[2], None)
+    blocking(task, &f, true, || writev_at(task, &f, a[1], a[2], None))
 }
 
 pub(super) fn preadv(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
@@ -750,44 +779,70 @@ const POLLOUT: i16 = 4;
 const POLLNVAL: i16 = 0x20;
 
 fn poll_fds(task: &Task, fds: u64, nfds: u64, timeout_ms: Option<i64>) -> SyscallResult {
+    const POLLHUP: i16 = 0x10;
     if nfds > task.rlimit(7).min(1 << 20) {
         return Err(Errno::EINVAL);
     }
-    let mut ready = 0u64;
     let mut entries = Vec::with_capacity(nfds as usize);
     for i in 0..nfds {
         let p = UserPtr::<[u8; 8]>::new(fds).index(i)?;
         entries.push(task.mm.read(p)?);
     }
-    for e in entries.iter_mut() {
-        let fd = i32::from_le_bytes([e[0], e[1], e[2], e[3]]);
-        let events = i16::from_le_bytes([e[4], e[5]]);
-        let revents = if fd < 0 {
-            0
-        } else {
-            match task.fds.get(fd) {
-                Err(_) => POLLNVAL,
-                Ok(f) => {
+    let files: Vec<Option<FileRef>> = entries
+        .iter()
+        .map(|e| {
+            let fd = i32::from_le_bytes([e[0], e[1], e[2], e[3]]);
+            if fd < 0 { None } else { task.fds.get(fd).ok() }
+        })
+        .collect();
+    let scan = |entries: &mut Vec<[u8; 8]>| -> u64 {
+        let mut ready = 0u64;
+        for (e, f) in entries.iter_mut().zip(&files) {
+            let fd = i32::from_le_bytes([e[0], e[1], e[2], e[3]]);
+            let events = i16::from_le_bytes([e[4], e[5]]);
+            let revents = match (fd, f) {
+                (fd, _) if fd < 0 => 0,
+                (_, None) => POLLNVAL,
+                (_, Some(f)) => {
                     let (r, w) = f.ops.readiness();
-                    (if r { POLLIN | 0x40 } else { 0 } | if w { POLLOUT | 0x100 } else { 0 })
-                        & events
+                    let hup = if f.ops.hung_up() { POLLHUP } else { 0 };
+                    ((if r { POLLIN | 0x40 } else { 0 } | if w { POLLOUT | 0x100 } else { 0 })
+                        & events)
+                        | hup
                 }
+            };
+            e[6..8].copy_from_slice(&revents.to_le_bytes());
+            if revents != 0 {
+                ready += 1;
             }
-        };
-        e[6..8].copy_from_slice(&revents.to_le_bytes());
-        if revents != 0 {
-            ready += 1;
+        }
+        ready
+    };
+    let mut ready = scan(&mut entries);
+    if ready == 0 && timeout_ms != Some(0) {
+        let queues: Vec<&crate::kernel::waitqueue::WaitQueue> = files
+            .iter()
+            .flatten()
+            .filter_map(|f| f.ops.wait_queue())
+            .collect();
+        let deadline = timeout_ms
+            .map(|ms| std::time::Instant::now() + std::time::Duration::from_millis(ms as u64));
+        let mut scratch = entries.clone();
+        match task.block(&queues, deadline, || {
+            let n = scan(&mut scratch);
+            (n > 0).then_some(n)
+        }) {
+            Ok(n) => {
+                ready = n;
+                entries = scratch;
+            }
+            Err(Errno::ETIMEDOUT) => {}
+            Err(_) => return Err(Errno::ERESTARTNOHAND),
         }
     }
     for (i, e) in entries.iter().enumerate() {
         task.mm
             .write(UserPtr::<[u8; 8]>::new(fds).index(i as u64)?, e)?;
-    }
-    if ready == 0
-        && let Some(ms) = timeout_ms
-        && ms > 0
-    {
-        std::thread::sleep(std::time::Duration::from_millis(ms as u64));
     }
     Ok(ready)
 }

@@ -4,10 +4,12 @@
 
 mod fs;
 mod fsmeta;
+mod futex;
 mod mem;
 mod process;
 mod signal;
 mod table;
+mod task;
 mod time;
 
 use abi::Errno;

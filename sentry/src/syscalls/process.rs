@@ -5,7 +5,7 @@ use abi::process::Utsname;
 use zerocopy::FromZeros;
 
 use super::SyscallResult;
-use crate::kernel::{ExitStatus, Task};
+use crate::kernel::Task;
 use crate::mm::UserPtr;
 
 pub(super) fn getpid(task: &mut Task, _a: &[u64; 6]) -> SyscallResult {
@@ -14,10 +14,6 @@ pub(super) fn getpid(task: &mut Task, _a: &[u64; 6]) -> SyscallResult {
 
 pub(super) fn gettid(task: &mut Task, _a: &[u64; 6]) -> SyscallResult {
     Ok(task.tid as u64)
-}
-
-pub(super) fn getppid(task: &mut Task, _a: &[u64; 6]) -> SyscallResult {
-    Ok(task.ppid as u64)
 }
 
 pub(super) fn getuid(task: &mut Task, _a: &[u64; 6]) -> SyscallResult {
@@ -96,48 +92,6 @@ pub(super) fn setgroups(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         return Err(Errno::EINVAL);
     }
     Ok(0)
-}
-
-pub(super) fn getpgrp(task: &mut Task, _a: &[u64; 6]) -> SyscallResult {
-    Ok(task.pid as u64)
-}
-
-pub(super) fn getpgid(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
-    let pid = a[0] as i32;
-    if pid != 0 && pid != task.pid {
-        return Err(Errno::ESRCH);
-    }
-    Ok(task.pid as u64)
-}
-
-pub(super) fn getsid(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
-    getpgid(task, a)
-}
-
-pub(super) fn setpgid(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
-    let (pid, pgid) = (a[0] as i32, a[1] as i32);
-    if pgid < 0 {
-        return Err(Errno::EINVAL);
-    }
-    if pid != 0 && pid != task.pid {
-        return Err(Errno::ESRCH);
-    }
-    // The first process is a session leader: it cannot change its group.
-    Err(Errno::EPERM)
-}
-
-pub(super) fn setsid(_task: &mut Task, _a: &[u64; 6]) -> SyscallResult {
-    Err(Errno::EPERM)
-}
-
-pub(super) fn exit(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
-    task.exit = Some(ExitStatus::Exited(a[0] as u8));
-    task.regs_replaced = true;
-    Ok(0)
-}
-
-pub(super) fn exit_group(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
-    exit(task, a)
 }
 
 fn set_field(f: &mut [u8; 65], v: &[u8]) {
@@ -253,6 +207,7 @@ pub(super) fn prctl(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
             }
             let len = b.iter().position(|c| *c == 0).unwrap_or(15).min(15);
             task.comm = b[..len].to_vec();
+            task.handle.tg.lock().comm = task.comm.clone();
             Ok(0)
         }
         PR_GET_NAME => {
@@ -265,10 +220,12 @@ pub(super) fn prctl(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
             if a[1] > 64 {
                 return Err(Errno::EINVAL);
             }
+            crate::kernel::process::lock(&task.handle.state).pdeathsig = a[1] as i32;
             Ok(0)
         }
         PR_GET_PDEATHSIG => {
-            task.mm.write(UserPtr::<i32>::new(a[1]), &0)?;
+            let sig = crate::kernel::process::lock(&task.handle.state).pdeathsig;
+            task.mm.write(UserPtr::<i32>::new(a[1]), &sig)?;
             Ok(0)
         }
         PR_GET_DUMPABLE => Ok(1),
@@ -284,7 +241,16 @@ pub(super) fn prctl(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
             }
             Ok(1)
         }
-        PR_SET_CHILD_SUBREAPER => Ok(0),
+        PR_SET_CHILD_SUBREAPER => {
+            task.handle.tg.lock().subreaper = a[1] != 0;
+            Ok(0)
+        }
+        37 => {
+            // PR_GET_CHILD_SUBREAPER
+            let v = i32::from(task.handle.tg.lock().subreaper);
+            task.mm.write(UserPtr::<i32>::new(a[1]), &v)?;
+            Ok(0)
+        }
         PR_SET_NO_NEW_PRIVS => {
             if a[1] != 1 || a[2] != 0 || a[3] != 0 || a[4] != 0 {
                 return Err(Errno::EINVAL);
@@ -387,26 +353,6 @@ pub(super) fn getrandom(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         }
     }
     Ok(done as u64)
-}
-
-pub(super) fn futex(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
-    const FUTEX_WAIT: u64 = 0;
-    const FUTEX_WAKE: u64 = 1;
-    const FUTEX_WAIT_BITSET: u64 = 9;
-    const FUTEX_WAKE_BITSET: u64 = 10;
-    let op = a[1] & 0x7f;
-    match op {
-        FUTEX_WAKE | FUTEX_WAKE_BITSET => Ok(0),
-        FUTEX_WAIT | FUTEX_WAIT_BITSET => {
-            let v: u32 = task.mm.read(UserPtr::new(a[0]))?;
-            if v != a[2] as u32 {
-                return Err(Errno::EAGAIN);
-            }
-            // A single-threaded process waiting on itself would wait forever.
-            Err(Errno::EDEADLK)
-        }
-        _ => Err(Errno::ENOSYS),
-    }
 }
 
 pub(super) fn sched_yield(_task: &mut Task, _a: &[u64; 6]) -> SyscallResult {

@@ -84,10 +84,98 @@ fn read_timespec(task: &Task, addr: u64) -> Result<Duration, Errno> {
     Ok(Duration::new(ts[0] as u64, ts[1] as u32))
 }
 
+/// Sleeps for `d`; on a signal, stores the time left at `rem` (if given).
+fn sleep_for(task: &Task, d: Duration, rem: u64) -> SyscallResult {
+    let deadline = std::time::Instant::now() + d;
+    match task.sleep_until(deadline) {
+        Ok(()) => Ok(0),
+        Err(_) => {
+            if rem != 0 {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                task.mm.write(
+                    UserPtr::<[i64; 2]>::new(rem),
+                    &[left.as_secs() as i64, i64::from(left.subsec_nanos())],
+                )?;
+            }
+            Err(Errno::ERESTART_RESTARTBLOCK)
+        }
+    }
+}
+
 pub(super) fn nanosleep(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let d = read_timespec(task, a[0])?;
-    std::thread::sleep(d);
+    sleep_for(task, d, a[1])
+}
+
+fn timeval(task: &Task, addr: u64) -> Result<(Duration, Duration), Errno> {
+    let v: [i64; 4] = task.mm.read(UserPtr::new(addr))?;
+    let ok = |s: i64, us: i64| s >= 0 && (0..1_000_000).contains(&us);
+    if !ok(v[0], v[1]) || !ok(v[2], v[3]) {
+        return Err(Errno::EINVAL);
+    }
+    Ok((
+        Duration::new(v[0] as u64, (v[1] * 1000) as u32),
+        Duration::new(v[2] as u64, (v[3] * 1000) as u32),
+    ))
+}
+
+fn to_timeval(d: Duration) -> [i64; 2] {
+    // A running timer never reads as zero (Linux rounds up to 1 µs).
+    let us = d.subsec_micros();
+    let us = if d.as_secs() == 0 && us == 0 && !d.is_zero() {
+        1
+    } else {
+        us
+    };
+    [d.as_secs() as i64, i64::from(us)]
+}
+
+fn timer_of(
+    task: &Task,
+    which: u64,
+) -> Result<(std::sync::Arc<crate::kernel::timers::IntervalTimer>, i32), Errno> {
+    let t = &task.handle.tg.timers;
+    match which {
+        0 => Ok((t.real.clone(), 14)),
+        1 => Ok((t.virt.clone(), 26)),
+        2 => Ok((t.prof.clone(), 27)),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+pub(super) fn setitimer(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let (timer, sig) = timer_of(task, a[0])?;
+    let (interval, value) = if a[1] == 0 {
+        (Duration::ZERO, Duration::ZERO)
+    } else {
+        timeval(task, a[1])?
+    };
+    let (left, iv) = timer.set(&task.kernel, &task.handle.tg, sig, value, interval);
+    if a[2] != 0 {
+        let i = to_timeval(iv);
+        let l = to_timeval(left);
+        task.mm
+            .write(UserPtr::<[i64; 4]>::new(a[2]), &[i[0], i[1], l[0], l[1]])?;
+    }
     Ok(0)
+}
+
+pub(super) fn alarm(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let secs = a[0] as u32;
+    let timer = task.handle.tg.timers.real.clone();
+    let (left, _) = timer.set(
+        &task.kernel,
+        &task.handle.tg,
+        14,
+        Duration::from_secs(u64::from(secs)),
+        Duration::ZERO,
+    );
+    // Remaining seconds, rounded to nearest, at least 1 if any time was left.
+    let mut r = left.as_secs() + u64::from(left.subsec_nanos() >= 500_000_000);
+    if r == 0 && !left.is_zero() {
+        r = 1;
+    }
+    Ok(r)
 }
 
 pub(super) fn clock_nanosleep(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
@@ -103,22 +191,25 @@ pub(super) fn clock_nanosleep(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         return Err(Errno::EINVAL);
     }
     let d = read_timespec(task, a[2])?;
-    let d = if a[1] & TIMER_ABSTIME != 0 {
+    if a[1] & TIMER_ABSTIME != 0 {
         let now = host_clock(id)?;
         let now = Duration::new(now[0] as u64, now[1] as u32);
-        d.saturating_sub(now)
-    } else {
-        d
-    };
-    std::thread::sleep(d);
-    Ok(0)
+        // Absolute sleeps restart with the same deadline: no remaining time.
+        return match sleep_for(task, d.saturating_sub(now), 0) {
+            Err(_) => Err(Errno::ERESTARTNOHAND),
+            r => r,
+        };
+    }
+    sleep_for(task, d, a[3])
 }
 
 pub(super) fn getitimer(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
-    if a[0] > 2 {
-        return Err(Errno::EINVAL);
-    }
-    task.mm.write(UserPtr::<[i64; 4]>::new(a[1]), &[0; 4])?;
+    let (timer, _) = timer_of(task, a[0])?;
+    let (left, iv) = timer.get();
+    let i = to_timeval(iv);
+    let l = to_timeval(left);
+    task.mm
+        .write(UserPtr::<[i64; 4]>::new(a[1]), &[i[0], i[1], l[0], l[1]])?;
     Ok(0)
 }
 

@@ -329,6 +329,15 @@ pub trait FileOps: Send + Sync {
     fn readiness(&self) -> (bool, bool) {
         (true, true)
     }
+    /// Where a reader or writer that got `EAGAIN` waits for a change; files
+    /// without one never block.
+    fn wait_queue(&self) -> Option<&crate::kernel::waitqueue::WaitQueue> {
+        None
+    }
+    /// Whether the peer end is gone (`POLLHUP`): pipes with no writers.
+    fn hung_up(&self) -> bool {
+        false
+    }
     /// `F_GETPIPE_SZ` (`set` is `None`) or `F_SETPIPE_SZ`; `EBADF` for
     /// anything but a pipe.
     fn pipe_size(&self, _set: Option<u64>) -> Result<u64, Errno> {

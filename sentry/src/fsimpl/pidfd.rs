@@ -1,0 +1,95 @@
+//! Process file descriptors (`pidfd_open`, `CLONE_PIDFD`): readable when
+//! the process has exited.
+
+use std::any::Any;
+use std::sync::{Arc, Weak};
+
+use abi::Errno;
+
+use crate::kernel::waitqueue::WaitQueue;
+use crate::kernel::{Task, ThreadGroup};
+use crate::vfs::{Attr, Dentry, FileDescription, FileOps, FileRef, Inode, Time};
+
+/// The inode of a pidfd.
+pub struct PidfdInode {
+    tg: Weak<ThreadGroup>,
+    pid: i32,
+}
+
+impl Inode for PidfdInode {
+    fn attr(&self) -> Result<Attr, Errno> {
+        let now = Time::now();
+        Ok(Attr {
+            dev: 0xe,
+            ino: 1,
+            mode: 0o600,
+            nlink: 1,
+            blksize: 4096,
+            atime: now,
+            mtime: now,
+            ctime: now,
+            ..Attr::default()
+        })
+    }
+    fn open(self: Arc<Self>, _flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
+        Err(Errno::ENXIO)
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+struct PidfdOps {
+    inode: Arc<PidfdInode>,
+}
+
+impl FileOps for PidfdOps {
+    fn read(&self, _b: &mut [u8], _o: u64) -> Result<usize, Errno> {
+        Err(Errno::EINVAL)
+    }
+    fn write(&self, _b: &[u8], _o: u64) -> Result<usize, Errno> {
+        Err(Errno::EINVAL)
+    }
+    fn seekable(&self) -> bool {
+        false
+    }
+    fn readiness(&self) -> (bool, bool) {
+        let exited = self
+            .inode
+            .tg
+            .upgrade()
+            .is_none_or(|g| g.lock().zombie.is_some());
+        (exited, false)
+    }
+    fn wait_queue(&self) -> Option<&WaitQueue> {
+        None
+    }
+}
+
+/// Opens a pidfd for `tg` in `task`'s FD table (close-on-exec).
+pub fn install(task: &Task, tg: &Arc<ThreadGroup>) -> Result<i32, Errno> {
+    let inode = Arc::new(PidfdInode {
+        tg: Arc::downgrade(tg),
+        pid: tg.pid,
+    });
+    let dentry = Dentry::detached(b"anon_inode:[pidfd]".to_vec(), inode.clone());
+    let file = FileDescription::new(dentry, Arc::new(PidfdOps { inode }), 2);
+    let limit = u32::try_from(task.rlimit(7)).unwrap_or(u32::MAX);
+    task.fds.insert(file, true, 0, limit)
+}
+
+/// The pid a pidfd refers to.
+pub fn pid_of(f: &FileRef) -> Option<i32> {
+    f.inode()
+        .as_any()
+        .downcast_ref::<PidfdInode>()
+        .map(|p| p.pid)
+}
+
+/// The process a pidfd refers to, if it still exists.
+pub fn group_of(f: &FileRef) -> Option<Arc<ThreadGroup>> {
+    f.inode()
+        .as_any()
+        .downcast_ref::<PidfdInode>()
+        .and_then(|p| p.tg.upgrade())
+}

@@ -1,0 +1,294 @@
+//! Thread groups (processes), the shared handles of tasks, and the table
+//! that names them by id.
+//!
+//! # Lock order
+//! `Tasks` (the table) → `ThreadGroup::state` of a parent → of a child →
+//! `TaskHandle::state`. Never hold a `ThreadGroup::state` while taking the
+//! table lock.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use abi::signal::{SigAction, SigInfo};
+use platform::Interrupter;
+
+use super::Credentials;
+use super::waitqueue::{WaitQueue, Waker};
+use crate::mm::MemoryManager;
+use crate::vfs::FdTable;
+
+/// Locks a mutex, recovering from poisoning (a panicking task thread must
+/// not take the whole kernel with it).
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Bit of signal `signo` in a mask.
+pub fn sigbit(signo: i32) -> u64 {
+    if (1..=64).contains(&signo) {
+        1u64 << (signo - 1)
+    } else {
+        0
+    }
+}
+
+/// `SIGKILL` and `SIGSTOP`: never blocked, caught or ignored.
+pub const UNBLOCKABLE: u64 = (1 << 8) | (1 << 18);
+
+/// Pending signals: a set for standard signals (which coalesce) and a
+/// queue for real-time ones (which do not).
+#[derive(Default, Clone)]
+pub struct SigQueue {
+    /// Signals with at least one instance pending.
+    pub set: u64,
+    queue: VecDeque<SigInfo>,
+}
+
+impl SigQueue {
+    /// Adds a signal; a standard signal already pending is dropped.
+    pub fn push(&mut self, info: SigInfo) {
+        let bit = sigbit(info.si_signo);
+        if info.si_signo < 32 && self.set & bit != 0 {
+            return;
+        }
+        self.set |= bit;
+        self.queue.push_back(info);
+    }
+
+    /// Takes the lowest-numbered pending signal not in `blocked`.
+    pub fn take(&mut self, blocked: u64) -> Option<SigInfo> {
+        let ready = self.set & !blocked;
+        if ready == 0 {
+            return None;
+        }
+        let signo = ready.trailing_zeros() as i32 + 1;
+        self.take_signo(signo)
+    }
+
+    /// Takes one pending instance of `signo`.
+    pub fn take_signo(&mut self, signo: i32) -> Option<SigInfo> {
+        let i = self.queue.iter().position(|s| s.si_signo == signo)?;
+        let info = self.queue.remove(i)?;
+        if !self.queue.iter().any(|s| s.si_signo == signo) {
+            self.set &= !sigbit(signo);
+        }
+        Some(info)
+    }
+
+    /// Drops every pending instance of the signals in `mask`.
+    pub fn discard(&mut self, mask: u64) {
+        self.queue.retain(|s| sigbit(s.si_signo) & mask == 0);
+        self.set &= !mask;
+    }
+}
+
+/// The per-thread part of signal state, shared so other tasks can send.
+#[derive(Default)]
+pub struct ThreadState {
+    /// Thread-directed pending signals.
+    pub pending: SigQueue,
+    /// Blocked signals.
+    pub mask: u64,
+    /// Interrupts the thread while it runs guest code.
+    pub interrupter: Option<Interrupter>,
+    /// The thread must exit (exit_group, execve by another thread, fatal signal).
+    pub killed: bool,
+    /// `PR_SET_PDEATHSIG`: sent when the parent process exits.
+    pub pdeathsig: i32,
+}
+
+/// What other tasks may see and touch of a task.
+pub struct TaskHandle {
+    /// Thread id.
+    pub tid: i32,
+    /// Its process.
+    pub tg: Arc<ThreadGroup>,
+    /// Wakes it from any wait.
+    pub waker: Arc<Waker>,
+    /// Signals and kill state.
+    pub state: Mutex<ThreadState>,
+}
+
+impl TaskHandle {
+    /// Makes the task notice a signal or a kill: wakes it if it sleeps in
+    /// the Sentry, interrupts it if it runs guest code.
+    pub fn kick(&self) {
+        self.waker.wake();
+        if let Some(i) = lock(&self.state).interrupter.clone() {
+            i.interrupt();
+        }
+    }
+}
+
+/// How a process ended or changed, as `wait` reports it.
+pub mod wstatus {
+    /// `exit(code)`.
+    pub fn exited(code: i32) -> i32 {
+        (code & 0xff) << 8
+    }
+    /// Killed by `sig`, with a core dump when `core`.
+    pub fn signaled(sig: i32, core: bool) -> i32 {
+        (sig & 0x7f) | if core { 0x80 } else { 0 }
+    }
+    /// Stopped by `sig`.
+    pub fn stopped(sig: i32) -> i32 {
+        ((sig & 0xff) << 8) | 0x7f
+    }
+    /// Continued by `SIGCONT`.
+    pub const CONTINUED: i32 = 0xffff;
+}
+
+/// Mutable state of a process.
+pub struct TgState {
+    /// The parent (`None` for init).
+    pub parent: Option<Arc<ThreadGroup>>,
+    /// Children, live and zombie.
+    pub children: Vec<Arc<ThreadGroup>>,
+    /// Live threads.
+    pub threads: Vec<Arc<TaskHandle>>,
+    /// Process-directed pending signals.
+    pub pending: SigQueue,
+    /// Process group.
+    pub pgid: i32,
+    /// Session.
+    pub sid: i32,
+    /// Signal sent to the parent at exit (`SIGCHLD`, or the clone's low byte).
+    pub exit_signal: i32,
+    /// Set when the whole process is exiting: the wait status it will have.
+    pub group_exit: Option<i32>,
+    /// Set once every thread has exited: the wait status.
+    pub zombie: Option<i32>,
+    /// Job control: stopped by this signal.
+    pub stopped: Option<i32>,
+    /// A stop or continue not yet reported to `wait`.
+    pub wait_event: Option<i32>,
+    /// `PR_SET_CHILD_SUBREAPER`.
+    pub subreaper: bool,
+    /// What `/proc` shows: address space.
+    pub mm: Option<Arc<MemoryManager>>,
+    /// What `/proc` shows: FD table.
+    pub fds: Option<FdTable>,
+    /// Executable path.
+    pub exe: Vec<u8>,
+    /// `comm`.
+    pub comm: Vec<u8>,
+    /// Working directory path.
+    pub cwd: Vec<u8>,
+    /// Identity.
+    pub creds: Credentials,
+    /// CPU time of exited threads and reaped children: (user, system) in ns.
+    pub cpu_self: (u64, u64),
+    /// CPU time of reaped children.
+    pub cpu_children: (u64, u64),
+}
+
+/// A process.
+pub struct ThreadGroup {
+    /// Process id.
+    pub pid: i32,
+    /// State.
+    pub state: Mutex<TgState>,
+    /// Signal actions (shared with `CLONE_SIGHAND` children).
+    pub actions: Arc<Mutex<[SigAction; 64]>>,
+    /// Woken when a child stops, continues or exits.
+    pub child_events: WaitQueue,
+    /// Woken when this process's threads change (exec, exit).
+    pub thread_events: WaitQueue,
+    /// `alarm`/`setitimer` timers.
+    pub timers: super::timers::ProcessTimers,
+}
+
+impl ThreadGroup {
+    /// A new process.
+    pub fn new(
+        pid: i32,
+        parent: Option<Arc<ThreadGroup>>,
+        actions: Arc<Mutex<[SigAction; 64]>>,
+        pgid: i32,
+        sid: i32,
+        exit_signal: i32,
+    ) -> Arc<ThreadGroup> {
+        Arc::new(ThreadGroup {
+            pid,
+            state: Mutex::new(TgState {
+                parent,
+                children: Vec::new(),
+                threads: Vec::new(),
+                pending: SigQueue::default(),
+                pgid,
+                sid,
+                exit_signal,
+                group_exit: None,
+                zombie: None,
+                stopped: None,
+                wait_event: None,
+                subreaper: false,
+                mm: None,
+                fds: None,
+                exe: Vec::new(),
+                comm: Vec::new(),
+                cwd: b"/".to_vec(),
+                creds: Credentials::default(),
+                cpu_self: (0, 0),
+                cpu_children: (0, 0),
+            }),
+            actions,
+            child_events: WaitQueue::default(),
+            thread_events: WaitQueue::default(),
+            timers: Default::default(),
+        })
+    }
+
+    /// Locks the state.
+    pub fn lock(&self) -> MutexGuard<'_, TgState> {
+        lock(&self.state)
+    }
+
+    /// The parent's pid (0 for init).
+    pub fn ppid(&self) -> i32 {
+        self.lock().parent.as_ref().map_or(0, |p| p.pid)
+    }
+}
+
+/// Every task and process, by id.
+#[derive(Default)]
+pub struct Tasks {
+    /// Live threads by tid.
+    pub threads: HashMap<i32, Arc<TaskHandle>>,
+    /// Processes (live and zombie) by pid.
+    pub groups: HashMap<i32, Arc<ThreadGroup>>,
+    next: i32,
+}
+
+/// Largest pid handed out (`/proc/sys/kernel/pid_max` default).
+const PID_MAX: i32 = 4_194_304;
+
+impl Tasks {
+    /// A free id (pids and tids share one space).
+    pub fn allocate_id(&mut self) -> Option<i32> {
+        for _ in 0..PID_MAX {
+            self.next = if self.next >= PID_MAX {
+                1
+            } else {
+                self.next + 1
+            };
+            let id = self.next;
+            if !self.threads.contains_key(&id) && !self.groups.contains_key(&id) {
+                return Some(id);
+            }
+        }
+        None
+    }
+
+    /// Processes in process group `pgid`.
+    pub fn group_members(&self, pgid: i32) -> Vec<Arc<ThreadGroup>> {
+        self.groups
+            .values()
+            .filter(|g| {
+                let s = g.lock();
+                s.pgid == pgid && s.zombie.is_none()
+            })
+            .cloned()
+            .collect()
+    }
+}
