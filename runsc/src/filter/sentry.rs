@@ -130,6 +130,9 @@ pub fn allow_list() -> Vec<Allowed> {
         allow(SYS_clock_gettime, "clock_gettime"),
         allow(SYS_clock_nanosleep, "clock_nanosleep"),
         allow(SYS_nanosleep, "nanosleep"),
+        // sentry: CPU time of the calling host thread (RUSAGE_THREAD only),
+        // for the guest's getrusage and times.
+        allow_arg_in(SYS_getrusage, "getrusage", 0, &[RUSAGE_THREAD as u64]),
         // sentry: the guest's getrandom and AT_RANDOM; runtime: HashMap keys.
         allow(SYS_getrandom, "getrandom"),
         // sentry: terminal ioctls on host stdio, nothing else.
