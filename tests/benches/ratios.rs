@@ -33,6 +33,12 @@ const MODES: &[(&str, u64, u64)] = &[
     ("openclose", 2000, 20_000),
     ("read4k", 2000, 100_000),
     ("mmap1m", 100, 1000),
+    ("forkwait", 50, 2000),
+    ("forkexec", 20, 500),
+    ("thread", 100, 5000),
+    ("futexpp", 300, 20_000),
+    ("pipepp", 300, 20_000),
+    ("signal", 300, 50_000),
 ];
 
 /// Timeout for one benchmark run.
