@@ -36,8 +36,10 @@ int main(int argc, char **argv) {
 		execv("/proc/self/exe", args);
 		_exit(91);
 	}
-	printf("after exec: parent sees pre-exec write = %d\n", shared_var == 11);
+	/* The exec'd child prints: wait for it before printing anything. */
+	int pre_exec_write_seen = shared_var == 11;
 	printf("exec'd vfork child: %s\n", guest_wait(pid));
+	printf("after exec: parent saw the pre-exec write = %d\n", pre_exec_write_seen);
 
 	/* A failing execve in the vfork child: the child reports errno through
 	 * shared memory. */
