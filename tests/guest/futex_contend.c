@@ -6,7 +6,7 @@
 #include <sched.h>
 
 #define THREADS 200
-#define ITERS 200
+#define ITERS 100
 
 static int lock_word;
 static long counter;
