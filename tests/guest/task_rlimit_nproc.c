@@ -29,7 +29,9 @@ int main(void) {
 			}
 			kids[forked++] = k;
 		}
-		printf("  forks succeeded: some = %d, bounded by the limit = %d\n", forked > 0, forked < 20);
+		/* Other uid-65534 processes (e.g. a concurrent run of this test) count
+		 * too, so only the bound is printed. */
+		printf("  forks succeeded bounded by the limit = %d\n", forked < 20);
 		printf("  fork failed with %s\n", err ? errname(err) : "nothing");
 		struct rlimit hi = {40, 40};
 		EXPECT_ERR("  raising NPROC hard as non-root", setrlimit(RLIMIT_NPROC, &hi), EPERM);
