@@ -11,6 +11,7 @@
 pub mod ptrace;
 mod regs;
 pub mod stub;
+pub mod systrap;
 
 pub use regs::Regs;
 

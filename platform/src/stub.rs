@@ -16,6 +16,20 @@ unsafe extern "C" {
     static rvisor_stub_end: u8;
     static rvisor_stub_syscall: u8;
     static rvisor_stub_clone: u8;
+    static rvisor_systrap_thread: u8;
+    static rvisor_systrap_handler: u8;
+    static rvisor_systrap_restorer: u8;
+    static rvisor_systrap_syscall_thread: u8;
+}
+
+/// Addresses of the systrap stub code: (handler, restorer, syscall thread, guest thread entry).
+pub(crate) fn systrap_addrs() -> (u64, u64, u64, u64) {
+    (
+        std::ptr::addr_of!(rvisor_systrap_handler) as u64,
+        std::ptr::addr_of!(rvisor_systrap_restorer) as u64,
+        std::ptr::addr_of!(rvisor_systrap_syscall_thread) as u64,
+        std::ptr::addr_of!(rvisor_systrap_thread) as u64,
+    )
 }
 
 // The stub:
@@ -123,6 +137,134 @@ std::arch::global_asm!(
     "jz rvisor_stub_idle",
     "int3",
     "jmp rvisor_stub_clone",
+    // ---- systrap ----
+    // Per-thread region (64 KiB, 64 KiB aligned): see systrap/mod.rs.
+    // A new guest thread: r12 = its region. Sets up its alternate signal
+    // stack and syscall user dispatch, then stops in the handler (ud2).
+    ".globl rvisor_systrap_thread",
+    "rvisor_systrap_thread:",
+    "lea rdi, [r12 + 64]",
+    "lea rax, [r12 + 4096]",
+    "mov [rdi], rax",
+    "mov qword ptr [rdi + 8], 0",
+    "mov qword ptr [rdi + 16], 61440",
+    "mov eax, 131",
+    "xor esi, esi",
+    "syscall",
+    "mov byte ptr [r12 + 40], 1",
+    "mov eax, 157",
+    "mov edi, 59",
+    "mov esi, 1",
+    "lea rdx, [rip + rvisor_stub_start]",
+    "lea r10, [rip + rvisor_stub_end]",
+    "sub r10, rdx",
+    "lea r8, [r12 + 40]",
+    "syscall",
+    "ud2",
+    // The signal handler of every stub thread: records the stop in the
+    // thread's region, wakes the Sentry, waits to be resumed.
+    ".globl rvisor_systrap_handler",
+    "rvisor_systrap_handler:",
+    "mov rbx, rsp",
+    "and rbx, -65536",
+    "mov [rbx + 4], edi",
+    "mov [rbx + 8], rdx",
+    "mov ecx, [rsi + 8]",
+    "mov [rbx + 16], ecx",
+    "mov rcx, [rsi + 16]",
+    "mov [rbx + 24], rcx",
+    "mov ecx, [rsi + 24]",
+    "mov [rbx + 48], ecx",
+    "rdfsbase rcx",
+    "mov [rbx + 32], rcx",
+    "mov dword ptr [rbx], 1",
+    "mov eax, 202",
+    "mov rdi, rbx",
+    "mov esi, 1",
+    "mov edx, 1",
+    "syscall",
+    "2:",
+    "mov eax, [rbx]",
+    "cmp eax, 2",
+    "je 3f",
+    "cmp eax, 3",
+    "je 4f",
+    "mov eax, 202",
+    "mov rdi, rbx",
+    "xor esi, esi",
+    "mov edx, 1",
+    "xor r10d, r10d",
+    "syscall",
+    "jmp 2b",
+    "3:",
+    "mov rcx, [rbx + 32]",
+    "wrfsbase rcx",
+    "mov dword ptr [rbx], 0",
+    "ret",
+    "4:",
+    "mov dword ptr [rbx], 4",
+    "mov eax, 202",
+    "mov rdi, rbx",
+    "mov esi, 1",
+    "mov edx, 1",
+    "syscall",
+    "mov eax, 60",
+    "xor edi, edi",
+    "syscall",
+    "jmp 4b",
+    ".globl rvisor_systrap_restorer",
+    "rvisor_systrap_restorer:",
+    "mov eax, 15",
+    "syscall",
+    "ud2",
+    // The syscall thread (slot 0, r12 = its region): runs the system calls
+    // the Sentry posts (state 1) or clones a new guest thread (state 5).
+    ".globl rvisor_systrap_syscall_thread",
+    "rvisor_systrap_syscall_thread:",
+    "5:",
+    "mov eax, [r12]",
+    "cmp eax, 1",
+    "je 6f",
+    "cmp eax, 5",
+    "je 7f",
+    "mov eax, 202",
+    "mov rdi, r12",
+    "xor esi, esi",
+    "mov edx, [r12]",
+    "xor r10d, r10d",
+    "syscall",
+    "jmp 5b",
+    "6:",
+    "mov rax, [r12 + 8]",
+    "mov rdi, [r12 + 16]",
+    "mov rsi, [r12 + 24]",
+    "mov rdx, [r12 + 32]",
+    "mov r10, [r12 + 40]",
+    "mov r8, [r12 + 48]",
+    "mov r9, [r12 + 56]",
+    "syscall",
+    "8:",
+    "mov [r12 + 64], rax",
+    "mov dword ptr [r12], 2",
+    "mov eax, 202",
+    "mov rdi, r12",
+    "mov esi, 1",
+    "mov edx, 1",
+    "syscall",
+    "jmp 5b",
+    "7:",
+    "mov eax, 56",
+    "mov rdi, [r12 + 16]",
+    "xor esi, esi",
+    "xor edx, edx",
+    "xor r10d, r10d",
+    "xor r8d, r8d",
+    "mov r13, [r12 + 24]",
+    "syscall",
+    "test rax, rax",
+    "jnz 8b",
+    "mov r12, r13",
+    "jmp rvisor_systrap_thread",
     ".balign 4096",
     ".globl rvisor_stub_end",
     "rvisor_stub_end:",
@@ -171,6 +313,24 @@ fn rseq_area() -> (u64, u64) {
 /// alive as long as the Sentry: stubs die with their parent thread
 /// (`PR_SET_PDEATHSIG`).
 pub(crate) fn fork_stub(keep_fd: i32) -> Result<i32> {
+    let pid = fork_stub_stopped(keep_fd)?;
+    detach(pid)?;
+    Ok(pid)
+}
+
+/// Lets a stopped stub traced by this thread go, untraced.
+pub(crate) fn detach(pid: i32) -> Result<()> {
+    // SAFETY: the child is traced by this thread and stopped.
+    let r = unsafe { libc::ptrace(libc::PTRACE_DETACH, pid, 0, 0) };
+    if r < 0 {
+        return Err(PlatformError::last("PTRACE_DETACH new stub"));
+    }
+    Ok(())
+}
+
+/// Like [`fork_stub`], but the stub stays stopped and traced by the
+/// calling thread (the systrap platform finishes setting it up by injection).
+pub(crate) fn fork_stub_stopped(keep_fd: i32) -> Result<i32> {
     let (start, end) = stub_range();
     let keep = u64::try_from(keep_fd).map_err(|_| PlatformError::Stub("bad memory fd".into()))?;
     let (rseq, rseq_len) = rseq_area();
@@ -197,12 +357,6 @@ pub(crate) fn fork_stub(keep_fd: i32) -> Result<i32> {
         return Err(PlatformError::Stub(format!(
             "new stub did not stop as expected (status {status:#x})"
         )));
-    }
-    // Let it go: it continues into its idle loop, untraced.
-    // SAFETY: the child is traced by this thread and stopped.
-    let r = unsafe { libc::ptrace(libc::PTRACE_DETACH, pid, 0, 0) };
-    if r < 0 {
-        return Err(PlatformError::last("PTRACE_DETACH new stub"));
     }
     Ok(pid)
 }

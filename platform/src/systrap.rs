@@ -1,0 +1,747 @@
+//! The systrap platform: guest threads run free in their stub process;
+//! every system call made outside the stub's code raises `SIGSYS` in the
+//! same thread (syscall user dispatch, Linux 5.11+), and faults raise their
+//! usual signals. The stub's signal handler runs on an alternate stack in
+//! memory shared with the Sentry, so the kernel's signal frame *is* the
+//! thread's register and FP state: the handler publishes the stop in the
+//! thread's region, wakes the Sentry with a futex, waits to be resumed, and
+//! returns through `rt_sigreturn` with whatever registers the Sentry wrote.
+//!
+//! Address-space changes are system calls run by one extra stub thread (the
+//! syscall thread) fed through shared memory; it also clones new guest
+//! threads.
+//!
+//! # Shared memory
+//! Each stub process has a region of the memory file mapped at
+//! [`REGION_ADDR`] in the stub and somewhere in the Sentry: slot 0 belongs
+//! to the syscall thread, slots 1.. to guest threads. A slot is
+//! [`SLOT_SIZE`] bytes:
+//!
+//! | offset | what |
+//! |---|---|
+//! | 0 | state: 0 running, 1 stopped in the handler, 2 resume, 3 exit, 4 exited |
+//! | 4 | signal number of the stop |
+//! | 8 | address of the kernel's `ucontext` (on the alternate stack) |
+//! | 16 | `si_code` |
+//! | 24 | `si_addr` / `si_call_addr` |
+//! | 32 | `fs` base (read on stop, written on resume) |
+//! | 40 | syscall-user-dispatch selector byte |
+//! | 48 | `si_syscall` |
+//! | 64 | scratch (`stack_t`, `sigaction` structures at set-up) |
+//! | 4096.. | alternate signal stack |
+//!
+//! The guest can write this memory too, so the Sentry treats everything it
+//! reads there as hostile: a pointer outside the slot, or a state that makes
+//! no sense, ends that stub process ([`Stop::Lost`]), never the Sentry.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, mpsc};
+
+use crate::stub;
+use crate::{
+    Access, AddressSpace, Context, HostSignal, Interrupter, Platform, PlatformError, Prot, Regs,
+    Result, Stop,
+};
+
+/// Where each stub maps its shared region.
+pub const REGION_ADDR: u64 = 0x7fff_f800_0000;
+/// Bytes per thread slot.
+pub const SLOT_SIZE: u64 = 64 * 1024;
+/// Slots per stub process (slot 0 is the syscall thread).
+pub const MAX_SLOTS: u64 = 1024;
+/// Size of the shared region.
+pub const REGION_SIZE: u64 = SLOT_SIZE * MAX_SLOTS;
+
+const ST_RUNNING: u32 = 0;
+const ST_STOPPED: u32 = 1;
+const ST_RESUME: u32 = 2;
+const ST_EXIT: u32 = 3;
+const ST_EXITED: u32 = 4;
+const ST_CLONE: u32 = 5;
+const ST_SYSCALL: u32 = 1;
+const ST_DONE: u32 = 2;
+
+const SIG_INTERRUPT: i32 = libc::SIGUSR2;
+const UCONTEXT_SIZE: u64 = 304;
+
+/// Memory-file space for stub regions, provided by the Sentry.
+pub struct RegionAlloc {
+    /// Offset in the memory file.
+    pub offset: u64,
+    /// Address of the region in the Sentry.
+    pub ptr: usize,
+    /// Keeps the allocation alive.
+    pub keep: Box<dyn Any + Send + Sync>,
+}
+
+/// Allocates `len` bytes of zeroed memory-file space mapped in the Sentry.
+pub type Allocator = Arc<dyn Fn(u64) -> Option<RegionAlloc> + Send + Sync>;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn gettid() -> i32 {
+    // SAFETY: gettid has no preconditions.
+    unsafe { libc::gettid() }
+}
+
+fn futex_wake(word: &AtomicU32) {
+    // SAFETY: the futex word lives in a shared mapping that outlives the call.
+    unsafe {
+        libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAKE, 1, 0, 0, 0);
+    }
+}
+
+fn futex_wait(word: &AtomicU32, val: u32) {
+    // SAFETY: as above; the kernel only reads the word.
+    unsafe {
+        libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAIT, val, 0, 0, 0);
+    }
+}
+
+/// Waits until `word` holds `want`, spinning briefly first when another CPU
+/// can run the other side.
+fn wait_for(word: &AtomicU32, want: u32, spin: u32) -> u32 {
+    for _ in 0..spin {
+        let v = word.load(Ordering::Acquire);
+        if v == want {
+            return v;
+        }
+        std::hint::spin_loop();
+    }
+    loop {
+        let v = word.load(Ordering::Acquire);
+        if v == want || v == ST_EXITED {
+            return v;
+        }
+        futex_wait(word, v);
+    }
+}
+
+type FactoryJob = Box<dyn FnOnce() + Send>;
+
+/// The systrap platform.
+pub struct SystrapPlatform {
+    memory_fd: i32,
+    alloc: Allocator,
+    factory: Mutex<mpsc::Sender<FactoryJob>>,
+    spin: u32,
+}
+
+impl SystrapPlatform {
+    /// A platform whose stubs map ranges of host FD `memory_fd`; `alloc`
+    /// provides the shared regions.
+    pub fn new(memory_fd: i32, alloc: Allocator) -> Result<SystrapPlatform> {
+        let (tx, rx) = mpsc::channel::<FactoryJob>();
+        std::thread::Builder::new()
+            .name("systrap-factory".into())
+            .spawn(move || {
+                for job in rx {
+                    job();
+                }
+            })
+            .map_err(|err| PlatformError::Host {
+                what: "start stub factory",
+                err,
+            })?;
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Ok(SystrapPlatform {
+            memory_fd,
+            alloc,
+            factory: Mutex::new(tx),
+            spin: if cpus > 1 { 2000 } else { 0 },
+        })
+    }
+}
+
+/// Runs a system call in a stopped stub traced by the calling thread.
+fn inject(pid: i32, nr: i64, args: [u64; 6]) -> Result<i64> {
+    let mut regs = Regs::default().0;
+    // SAFETY: the stub is stopped and traced by this thread; regs is valid.
+    if unsafe { libc::ptrace(libc::PTRACE_GETREGS, pid, 0, &mut regs) } < 0 {
+        return Err(PlatformError::last("PTRACE_GETREGS"));
+    }
+    regs.rip = stub::syscall_addr();
+    regs.rax = nr as u64;
+    regs.orig_rax = u64::MAX;
+    regs.rdi = args[0];
+    regs.rsi = args[1];
+    regs.rdx = args[2];
+    regs.r10 = args[3];
+    regs.r8 = args[4];
+    regs.r9 = args[5];
+    // SAFETY: as above.
+    if unsafe { libc::ptrace(libc::PTRACE_SETREGS, pid, 0, &regs) } < 0 {
+        return Err(PlatformError::last("PTRACE_SETREGS"));
+    }
+    // SAFETY: as above.
+    if unsafe { libc::ptrace(libc::PTRACE_CONT, pid, 0, 0) } < 0 {
+        return Err(PlatformError::last("PTRACE_CONT"));
+    }
+    let mut status = 0;
+    // SAFETY: waits for our tracee; status is valid.
+    unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
+    if !libc::WIFSTOPPED(status) || libc::WSTOPSIG(status) != libc::SIGTRAP {
+        return Err(PlatformError::Stub(format!("injected syscall {nr}: status {status:#x}")));
+    }
+    // SAFETY: as above.
+    if unsafe { libc::ptrace(libc::PTRACE_GETREGS, pid, 0, &mut regs) } < 0 {
+        return Err(PlatformError::last("PTRACE_GETREGS"));
+    }
+    let r = regs.rax as i64;
+    if (-4095..0).contains(&r) {
+        return Err(PlatformError::Host {
+            what: "stub set-up",
+            err: std::io::Error::from_raw_os_error(-r as i32),
+        });
+    }
+    Ok(r)
+}
+
+/// Sets up a stopped stub: maps the region, installs the handler, and
+/// turns its main thread into the syscall thread.
+fn set_up_stub(pid: i32, memory_fd: i32, region_off: u64, region: usize) -> Result<()> {
+    let (handler, restorer, syscall_thread, _) = stub::systrap_addrs();
+    inject(
+        pid,
+        libc::SYS_mmap,
+        [
+            REGION_ADDR,
+            REGION_SIZE,
+            (libc::PROT_READ | libc::PROT_WRITE) as u64,
+            (libc::MAP_SHARED | libc::MAP_FIXED) as u64,
+            memory_fd as u64,
+            region_off,
+        ],
+    )?;
+    // struct sigaction (kernel layout) in slot 0's scratch area.
+    let act: [u64; 4] = [
+        handler,
+        (libc::SA_SIGINFO | libc::SA_ONSTACK) as u64 | 0x0400_0000, // SA_RESTORER
+        restorer,
+        u64::MAX,
+    ];
+    // SAFETY: the region is mapped in the Sentry for at least REGION_SIZE
+    // bytes; offset 128 of slot 0 is scratch space; unaligned write of plain bytes.
+    unsafe { std::ptr::write_unaligned((region + 128) as *mut [u64; 4], act) };
+    for sig in [
+        libc::SIGSYS,
+        libc::SIGSEGV,
+        libc::SIGBUS,
+        libc::SIGFPE,
+        libc::SIGILL,
+        libc::SIGTRAP,
+        SIG_INTERRUPT,
+    ] {
+        inject(pid, libc::SYS_rt_sigaction, [sig as u64, REGION_ADDR + 128, 0, 8, 0, 0])?;
+    }
+    let mut regs = Regs::default().0;
+    // SAFETY: stopped and traced by this thread.
+    if unsafe { libc::ptrace(libc::PTRACE_GETREGS, pid, 0, &mut regs) } < 0 {
+        return Err(PlatformError::last("PTRACE_GETREGS"));
+    }
+    regs.rip = syscall_thread;
+    regs.r12 = REGION_ADDR;
+    regs.rsp = 0;
+    // SAFETY: as above.
+    if unsafe { libc::ptrace(libc::PTRACE_SETREGS, pid, 0, &regs) } < 0 {
+        return Err(PlatformError::last("PTRACE_SETREGS"));
+    }
+    stub::detach(pid)
+}
+
+impl Platform for SystrapPlatform {
+    fn new_address_space(&self) -> Result<Arc<dyn AddressSpace>> {
+        let region = (self.alloc)(REGION_SIZE).ok_or_else(|| PlatformError::Stub("no memory for the stub region".into()))?;
+        let memory_fd = self.memory_fd;
+        let (off, ptr) = (region.offset, region.ptr);
+        let (tx, rx) = mpsc::channel();
+        lock(&self.factory)
+            .send(Box::new(move || {
+                let r = stub::fork_stub_stopped(memory_fd).and_then(|pid| {
+                    match set_up_stub(pid, memory_fd, off, ptr) {
+                        Ok(()) => Ok(pid),
+                        Err(e) => {
+                            // SAFETY: kills and reaps our own child.
+                            unsafe {
+                                libc::kill(pid, libc::SIGKILL);
+                                libc::waitpid(pid, std::ptr::null_mut(), libc::__WALL);
+                            }
+                            Err(e)
+                        }
+                    }
+                });
+                let _ = tx.send(r);
+            }))
+            .map_err(|_| PlatformError::Stub("stub factory is gone".into()))?;
+        let pid = rx
+            .recv()
+            .map_err(|_| PlatformError::Stub("stub factory is gone".into()))??;
+        let sp = SysProcess {
+            pid,
+            memory_fd,
+            base: ptr,
+            _region: region,
+            slots: Mutex::new(Slots {
+                used: vec![false; MAX_SLOTS as usize],
+                by_host: HashMap::new(),
+                tids: HashMap::new(),
+            }),
+            syscall_lock: Mutex::new(()),
+            spin: self.spin,
+        };
+        sp.slots_lock().used[0] = true;
+        let slot = sp.spawn_thread()?;
+        lock(&sp.slots).by_host.insert(gettid(), slot);
+        Ok(Arc::new(sp))
+    }
+
+    fn new_context(&self) -> Result<Box<dyn Context>> {
+        Ok(Box::new(SystrapContext {
+            pending: Arc::new(AtomicBool::new(false)),
+            running: Arc::new(RunningThread::default()),
+            spin: self.spin,
+        }))
+    }
+
+    fn name(&self) -> &'static str {
+        "systrap"
+    }
+}
+
+struct Slots {
+    used: Vec<bool>,
+    /// Host thread → the slot it runs.
+    by_host: HashMap<i32, u64>,
+    /// Slot → stub thread id.
+    tids: HashMap<u64, i32>,
+}
+
+/// A stub process on the systrap platform.
+pub struct SysProcess {
+    pid: i32,
+    memory_fd: i32,
+    base: usize,
+    _region: RegionAlloc,
+    slots: Mutex<Slots>,
+    syscall_lock: Mutex<()>,
+    spin: u32,
+}
+
+// SAFETY: `base` points to the region mapping, which lives as long as
+// `_region`; all access goes through atomics or byte copies.
+unsafe impl Send for SysProcess {}
+// SAFETY: as above.
+unsafe impl Sync for SysProcess {}
+
+impl SysProcess {
+    fn slots_lock(&self) -> MutexGuard<'_, Slots> {
+        lock(&self.slots)
+    }
+
+    fn word(&self, slot: u64, off: u64) -> &AtomicU32 {
+        let addr = self.base + (slot * SLOT_SIZE + off) as usize;
+        // SAFETY: slot < MAX_SLOTS and off < SLOT_SIZE (callers use fixed
+        // offsets), so the address is inside the mapped region, 4-byte
+        // aligned; the mapping outlives `self`.
+        unsafe { &*(addr as *const AtomicU32) }
+    }
+
+    fn read_u64(&self, slot: u64, off: u64) -> u64 {
+        let addr = self.base + (slot * SLOT_SIZE + off) as usize;
+        // SAFETY: inside the mapped region (see `word`); a racy read of
+        // plain bytes is sound, the value is validated by callers.
+        unsafe { std::ptr::read_volatile(addr as *const u64) }
+    }
+
+    fn write_u64(&self, slot: u64, off: u64, v: u64) {
+        let addr = self.base + (slot * SLOT_SIZE + off) as usize;
+        // SAFETY: as in `read_u64`.
+        unsafe { std::ptr::write_volatile(addr as *mut u64, v) };
+    }
+
+    /// Copies bytes of the region at stub address `addr` (which must lie
+    /// inside `slot`'s alternate stack) into `out`.
+    fn read_stack(&self, slot: u64, addr: u64, out: &mut [u8]) -> bool {
+        let Some(off) = self.stack_offset(slot, addr, out.len() as u64) else {
+            return false;
+        };
+        // SAFETY: `stack_offset` checked the range lies inside the slot.
+        unsafe { std::ptr::copy_nonoverlapping((self.base + off as usize) as *const u8, out.as_mut_ptr(), out.len()) };
+        true
+    }
+
+    fn write_stack(&self, slot: u64, addr: u64, data: &[u8]) -> bool {
+        let Some(off) = self.stack_offset(slot, addr, data.len() as u64) else {
+            return false;
+        };
+        // SAFETY: as in `read_stack`.
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), (self.base + off as usize) as *mut u8, data.len()) };
+        true
+    }
+
+    fn stack_offset(&self, slot: u64, addr: u64, len: u64) -> Option<u64> {
+        let lo = REGION_ADDR + slot * SLOT_SIZE + 4096;
+        let hi = REGION_ADDR + (slot + 1) * SLOT_SIZE;
+        let end = addr.checked_add(len)?;
+        (addr >= lo && end <= hi).then(|| addr - REGION_ADDR)
+    }
+
+    /// Runs a system call in the stub through the syscall thread.
+    fn syscall(&self, nr: i64, args: [u64; 6]) -> Result<i64> {
+        let _g = lock(&self.syscall_lock);
+        self.write_u64(0, 8, nr as u64);
+        for (i, a) in args.iter().enumerate() {
+            self.write_u64(0, 16 + 8 * i as u64, *a);
+        }
+        let st = self.word(0, 0);
+        st.store(ST_SYSCALL, Ordering::Release);
+        futex_wake(st);
+        let v = wait_for(st, ST_DONE, self.spin);
+        if v != ST_DONE {
+            return Err(PlatformError::Stub("syscall thread is gone".into()));
+        }
+        let r = self.read_u64(0, 64) as i64;
+        st.store(0, Ordering::Release);
+        Ok(r)
+    }
+
+    fn checked(&self, what: &'static str, nr: i64, args: [u64; 6]) -> Result<()> {
+        let r = self.syscall(nr, args)?;
+        if (-4095..0).contains(&r) {
+            return Err(PlatformError::Host {
+                what,
+                err: std::io::Error::from_raw_os_error(-r as i32),
+            });
+        }
+        Ok(())
+    }
+
+    /// Clones a new guest thread into a free slot; returns the slot once
+    /// the thread waits in its handler.
+    fn spawn_thread(&self) -> Result<u64> {
+        let slot = {
+            let mut s = self.slots_lock();
+            let i = s
+                .used
+                .iter()
+                .position(|u| !*u)
+                .ok_or_else(|| PlatformError::Stub("too many threads in one stub".into()))?;
+            s.used[i] = true;
+            i as u64
+        };
+        self.word(slot, 0).store(ST_RUNNING, Ordering::Release);
+        let tid = {
+            let _g = lock(&self.syscall_lock);
+            let flags = (libc::CLONE_VM
+                | libc::CLONE_FS
+                | libc::CLONE_FILES
+                | libc::CLONE_SIGHAND
+                | libc::CLONE_THREAD
+                | libc::CLONE_SYSVSEM) as u64;
+            self.write_u64(0, 16, flags);
+            self.write_u64(0, 24, REGION_ADDR + slot * SLOT_SIZE);
+            let st = self.word(0, 0);
+            st.store(ST_CLONE, Ordering::Release);
+            futex_wake(st);
+            if wait_for(st, ST_DONE, self.spin) != ST_DONE {
+                return Err(PlatformError::Stub("syscall thread is gone".into()));
+            }
+            let r = self.read_u64(0, 64) as i64;
+            st.store(0, Ordering::Release);
+            r
+        };
+        if tid <= 0 {
+            self.slots_lock().used[slot as usize] = false;
+            return Err(PlatformError::Host {
+                what: "clone stub thread",
+                err: std::io::Error::from_raw_os_error(-tid as i32),
+            });
+        }
+        // The new thread stops in its handler (ud2) once set up.
+        if wait_for(self.word(slot, 0), ST_STOPPED, self.spin) != ST_STOPPED {
+            return Err(PlatformError::Stub("new stub thread died".into()));
+        }
+        self.slots_lock().tids.insert(slot, tid as i32);
+        Ok(slot)
+    }
+
+    fn my_slot(&self) -> Option<u64> {
+        self.slots_lock().by_host.get(&gettid()).copied()
+    }
+
+    fn tid_of(&self, slot: u64) -> Option<i32> {
+        self.slots_lock().tids.get(&slot).copied()
+    }
+}
+
+impl Drop for SysProcess {
+    fn drop(&mut self) {
+        // SAFETY: kills and reaps our own child (the factory thread forked
+        // it; any thread of the Sentry may reap it).
+        unsafe {
+            libc::kill(self.pid, libc::SIGKILL);
+            libc::waitpid(self.pid, std::ptr::null_mut(), libc::__WALL);
+        }
+    }
+}
+
+impl AddressSpace for SysProcess {
+    fn map(&self, addr: u64, len: u64, offset: u64, prot: Prot) -> Result<()> {
+        self.checked(
+            "mmap in stub",
+            libc::SYS_mmap,
+            [
+                addr,
+                len,
+                prot.to_host() as u64,
+                (libc::MAP_SHARED | libc::MAP_FIXED) as u64,
+                self.memory_fd as u64,
+                offset,
+            ],
+        )
+    }
+
+    fn unmap(&self, addr: u64, len: u64) -> Result<()> {
+        self.checked("munmap in stub", libc::SYS_munmap, [addr, len, 0, 0, 0, 0])
+    }
+
+    fn protect(&self, addr: u64, len: u64, prot: Prot) -> Result<()> {
+        self.checked(
+            "mprotect in stub",
+            libc::SYS_mprotect,
+            [addr, len, prot.to_host() as u64, 0, 0, 0],
+        )
+    }
+
+    fn new_thread(&self) -> Result<u64> {
+        self.spawn_thread()
+    }
+
+    fn release_thread(&self) {
+        let Some(slot) = self.slots_lock().by_host.remove(&gettid()) else {
+            return;
+        };
+        let st = self.word(slot, 0);
+        if st.load(Ordering::Acquire) == ST_STOPPED {
+            st.store(ST_EXIT, Ordering::Release);
+            futex_wake(st);
+            wait_for(st, ST_EXITED, self.spin);
+        }
+        let mut s = self.slots_lock();
+        s.tids.remove(&slot);
+        // Reuse only slots whose thread is known to be gone.
+        if st.load(Ordering::Acquire) == ST_EXITED {
+            s.used[slot as usize] = false;
+        }
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+#[derive(Default)]
+struct RunningThread {
+    pid: AtomicI32,
+    tid: AtomicI32,
+}
+
+/// A guest thread on the systrap platform.
+pub struct SystrapContext {
+    pending: Arc<AtomicBool>,
+    running: Arc<RunningThread>,
+    spin: u32,
+}
+
+fn proc_of(space: &Arc<dyn AddressSpace>) -> Option<&SysProcess> {
+    space.as_any().downcast_ref::<SysProcess>()
+}
+
+// Offsets in the kernel's ucontext (x86-64).
+const MC: u64 = 40;
+
+impl SystrapContext {
+    fn write_regs(p: &SysProcess, slot: u64, uc: u64, r: &libc::user_regs_struct) -> bool {
+        let g = [
+            r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rdi, r.rsi, r.rbp, r.rbx, r.rdx, r.rax,
+            r.rcx, r.rsp, r.rip, r.eflags,
+        ];
+        let mut bytes = Vec::with_capacity(g.len() * 8 + 8);
+        for v in g {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        // cs, gs, fs, ss
+        bytes.extend_from_slice(&0x33u16.to_le_bytes());
+        bytes.extend_from_slice(&0u16.to_le_bytes());
+        bytes.extend_from_slice(&0u16.to_le_bytes());
+        bytes.extend_from_slice(&0x2bu16.to_le_bytes());
+        // The guest runs with no host signal blocked.
+        p.write_stack(slot, uc + MC, &bytes) && p.write_stack(slot, uc + MC + 256, &0u64.to_le_bytes())
+    }
+
+    fn read_regs(p: &SysProcess, slot: u64, uc: u64, r: &mut libc::user_regs_struct) -> bool {
+        let mut b = [0u8; 18 * 8];
+        if !p.read_stack(slot, uc + MC, &mut b) {
+            return false;
+        }
+        let v = |i: usize| u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+        r.r8 = v(0);
+        r.r9 = v(1);
+        r.r10 = v(2);
+        r.r11 = v(3);
+        r.r12 = v(4);
+        r.r13 = v(5);
+        r.r14 = v(6);
+        r.r15 = v(7);
+        r.rdi = v(8);
+        r.rsi = v(9);
+        r.rbp = v(10);
+        r.rbx = v(11);
+        r.rdx = v(12);
+        r.rax = v(13);
+        r.rcx = v(14);
+        r.rsp = v(15);
+        r.rip = v(16);
+        r.eflags = v(17);
+        r.cs = 0x33;
+        r.ss = 0x2b;
+        true
+    }
+
+    /// The XSAVE area the kernel saved in the frame: (address, size).
+    fn fp_area(p: &SysProcess, slot: u64) -> Option<(u64, usize)> {
+        let uc = p.read_u64(slot, 8);
+        let mut b = [0u8; 8];
+        if !p.read_stack(slot, uc + MC + 184, &mut b) {
+            return None;
+        }
+        let fp = u64::from_le_bytes(b);
+        let mut sw = [0u8; 48];
+        if !p.read_stack(slot, fp + 464, &mut sw) {
+            return None;
+        }
+        let magic = u32::from_le_bytes(sw[0..4].try_into().unwrap_or([0; 4]));
+        let size = u32::from_le_bytes(sw[20..24].try_into().unwrap_or([0; 4])) as usize;
+        let size = if magic == 0x4650_5853 && (512..=8192).contains(&size) { size } else { 512 };
+        p.stack_offset(slot, fp, size as u64)?;
+        Some((fp, size))
+    }
+}
+
+impl Context for SystrapContext {
+    fn adopt(&mut self, space: &Arc<dyn AddressSpace>, thread: u64) -> Result<()> {
+        let p = proc_of(space).ok_or_else(|| PlatformError::Stub("not a systrap space".into()))?;
+        p.slots_lock().by_host.insert(gettid(), thread);
+        Ok(())
+    }
+
+    fn switch(&mut self, space: &Arc<dyn AddressSpace>, regs: &mut Regs) -> Stop {
+        let Some(p) = proc_of(space) else {
+            return Stop::Lost;
+        };
+        let Some(slot) = p.my_slot() else {
+            return Stop::Lost;
+        };
+        if self.pending.swap(false, Ordering::AcqRel) {
+            return Stop::Interrupted;
+        }
+        let st = p.word(slot, 0);
+        if st.load(Ordering::Acquire) != ST_STOPPED {
+            return Stop::Lost;
+        }
+        let uc = p.read_u64(slot, 8);
+        if !Self::write_regs(p, slot, uc, &regs.0) {
+            return Stop::Lost;
+        }
+        p.write_u64(slot, 32, regs.0.fs_base);
+        if let Some(tid) = p.tid_of(slot) {
+            self.running.pid.store(p.pid, Ordering::Release);
+            self.running.tid.store(tid, Ordering::Release);
+        }
+        st.store(ST_RESUME, Ordering::Release);
+        futex_wake(st);
+        let v = wait_for(st, ST_STOPPED, self.spin);
+        self.running.tid.store(0, Ordering::Release);
+        if v != ST_STOPPED {
+            return Stop::Lost;
+        }
+        let uc = p.read_u64(slot, 8);
+        if !Self::read_regs(p, slot, uc, &mut regs.0) {
+            return Stop::Lost;
+        }
+        regs.0.fs_base = p.read_u64(slot, 32);
+        let signo = p.word(slot, 4).load(Ordering::Acquire) as i32;
+        let code = p.word(slot, 16).load(Ordering::Acquire) as i32;
+        let addr = p.read_u64(slot, 24);
+        match signo {
+            libc::SIGSYS => {
+                regs.0.orig_rax = u64::from(p.word(slot, 48).load(Ordering::Acquire));
+                Stop::Syscall
+            }
+            SIG_INTERRUPT => {
+                self.pending.store(false, Ordering::Release);
+                Stop::Interrupted
+            }
+            libc::SIGSEGV => Stop::Fault {
+                addr,
+                access: Access::Unknown,
+                code,
+            },
+            libc::SIGBUS | libc::SIGFPE | libc::SIGILL | libc::SIGTRAP => Stop::Signal(HostSignal { signo, code, addr }),
+            _ => Stop::Lost,
+        }
+    }
+
+    fn interrupter(&self) -> Interrupter {
+        let pending = self.pending.clone();
+        let running = self.running.clone();
+        Interrupter::new(move || {
+            pending.store(true, Ordering::Release);
+            let tid = running.tid.load(Ordering::Acquire);
+            let pid = running.pid.load(Ordering::Acquire);
+            if tid > 0 {
+                // SAFETY: signals a stub thread of ours; no memory involved.
+                unsafe { libc::syscall(libc::SYS_tgkill, pid, tid, SIG_INTERRUPT) };
+            }
+        })
+    }
+
+    fn fp_state(&mut self, space: &Arc<dyn AddressSpace>) -> Result<Vec<u8>> {
+        let p = proc_of(space).ok_or_else(|| PlatformError::Stub("not a systrap space".into()))?;
+        let slot = p.my_slot().ok_or_else(|| PlatformError::Stub("no stub thread".into()))?;
+        let (addr, size) = Self::fp_area(p, slot).ok_or_else(|| PlatformError::Stub("bad FP state".into()))?;
+        let mut out = vec![0u8; size];
+        if !p.read_stack(slot, addr, &mut out) {
+            return Err(PlatformError::Stub("bad FP state".into()));
+        }
+        Ok(out)
+    }
+
+    fn set_fp_state(&mut self, space: &Arc<dyn AddressSpace>, state: &[u8]) -> Result<()> {
+        let p = proc_of(space).ok_or_else(|| PlatformError::Stub("not a systrap space".into()))?;
+        let slot = p.my_slot().ok_or_else(|| PlatformError::Stub("no stub thread".into()))?;
+        let (addr, size) = Self::fp_area(p, slot).ok_or_else(|| PlatformError::Stub("bad FP state".into()))?;
+        let n = size.min(state.len());
+        // Keep the frame's own software bytes (sizes, magic) intact.
+        let mut buf = state[..n].to_vec();
+        if n >= 512 {
+            let mut sw = [0u8; 48];
+            if p.read_stack(slot, addr + 464, &mut sw) {
+                buf[464..512].copy_from_slice(&sw);
+            }
+        }
+        if !p.write_stack(slot, addr, &buf) {
+            return Err(PlatformError::Stub("bad FP state".into()));
+        }
+        Ok(())
+    }
+}
+
+/// The size of the kernel's `ucontext` (for tests).
+pub const fn ucontext_size() -> u64 {
+    UCONTEXT_SIZE
+}
