@@ -164,6 +164,8 @@ pub struct TgState {
     pub wait_event: Option<i32>,
     /// `PR_SET_CHILD_SUBREAPER`.
     pub subreaper: bool,
+    /// `membarrier` registrations (`MEMBARRIER_CMD_REGISTER_*` bits).
+    pub membarrier: u64,
     /// What `/proc` shows: address space.
     pub mm: Option<Arc<MemoryManager>>,
     /// What `/proc` shows: FD table.
@@ -223,6 +225,7 @@ impl ThreadGroup {
                 stopped: None,
                 wait_event: None,
                 subreaper: false,
+                membarrier: 0,
                 mm: None,
                 fds: None,
                 exe: Vec::new(),

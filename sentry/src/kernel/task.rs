@@ -34,13 +34,170 @@ impl ExitStatus {
     }
 }
 
-/// User and group identity.
-#[derive(Clone, Copy, Debug, Default)]
+/// Supplementary groups a task can hold (Linux allows 65536; the Sentry
+/// keeps them inline so credentials stay `Copy`).
+pub const MAX_GROUPS: usize = 64;
+
+/// Every capability up to `CAP_LAST_CAP` (40).
+pub const CAP_FULL: u64 = (1 << 41) - 1;
+
+/// Capability numbers the Sentry checks.
+pub mod cap {
+    /// `CAP_CHOWN`.
+    pub const CHOWN: u32 = 0;
+    /// `CAP_DAC_OVERRIDE`.
+    pub const DAC_OVERRIDE: u32 = 1;
+    /// `CAP_DAC_READ_SEARCH`.
+    pub const DAC_READ_SEARCH: u32 = 2;
+    /// `CAP_FOWNER`.
+    pub const FOWNER: u32 = 3;
+    /// `CAP_KILL`.
+    pub const KILL: u32 = 5;
+    /// `CAP_SETGID`.
+    pub const SETGID: u32 = 6;
+    /// `CAP_SETUID`.
+    pub const SETUID: u32 = 7;
+    /// `CAP_SETPCAP`.
+    pub const SETPCAP: u32 = 8;
+    /// `CAP_SYS_NICE`.
+    pub const SYS_NICE: u32 = 23;
+    /// `CAP_SYS_RESOURCE`.
+    pub const SYS_RESOURCE: u32 = 24;
+    /// Capabilities that follow the file-system uid (`CAP_FS_MASK`).
+    pub const FS_MASK: u64 = 0x1f | (1 << 9) | (1 << 27) | (1 << 32);
+}
+
+/// User and group identity, capabilities, and the other per-task
+/// attributes a child inherits at `clone` (the whole struct is copied).
+#[derive(Clone, Copy, Debug)]
 pub struct Credentials {
     /// Real, effective, saved user ids.
     pub uid: [u32; 3],
     /// Real, effective, saved group ids.
     pub gid: [u32; 3],
+    /// File-system user id.
+    pub fsuid: u32,
+    /// File-system group id.
+    pub fsgid: u32,
+    /// Supplementary groups (the first `ngroups`, sorted).
+    pub groups: [u32; MAX_GROUPS],
+    /// How many supplementary groups.
+    pub ngroups: usize,
+    /// Effective capabilities.
+    pub cap_effective: u64,
+    /// Permitted capabilities.
+    pub cap_permitted: u64,
+    /// Inheritable capabilities.
+    pub cap_inheritable: u64,
+    /// Capability bounding set.
+    pub cap_bounding: u64,
+    /// `PR_SET_KEEPCAPS`: keep permitted capabilities when leaving uid 0.
+    pub keepcaps: bool,
+    /// `PR_SET_NO_NEW_PRIVS`.
+    pub no_new_privs: bool,
+    /// `PR_SET_DUMPABLE`.
+    pub dumpable: bool,
+    /// Nice value (-20..=19).
+    pub nice: i32,
+    /// `personality(2)` persona.
+    pub personality: u32,
+    /// Scheduling policy (`SCHED_OTHER`...) and real-time priority.
+    pub sched: (i32, i32),
+}
+
+impl Default for Credentials {
+    /// Root with every capability.
+    fn default() -> Credentials {
+        Credentials {
+            uid: [0; 3],
+            gid: [0; 3],
+            fsuid: 0,
+            fsgid: 0,
+            groups: [0; MAX_GROUPS],
+            ngroups: 0,
+            cap_effective: CAP_FULL,
+            cap_permitted: CAP_FULL,
+            cap_inheritable: 0,
+            cap_bounding: CAP_FULL,
+            keepcaps: false,
+            no_new_privs: false,
+            dumpable: true,
+            nice: 0,
+            personality: 0,
+            sched: (0, 0),
+        }
+    }
+}
+
+impl Credentials {
+    /// Whether capability `c` is in the effective set.
+    pub fn has_cap(&self, c: u32) -> bool {
+        c < 64 && self.cap_effective & (1u64 << c) != 0
+    }
+
+    /// The supplementary groups.
+    pub fn groups(&self) -> &[u32] {
+        &self.groups[..self.ngroups.min(MAX_GROUPS)]
+    }
+
+    /// Whether `gid` is the file-system group or a supplementary group.
+    pub fn in_group(&self, gid: u32) -> bool {
+        self.fsgid == gid || self.groups().contains(&gid)
+    }
+
+    /// Whether these credentials may access a file with `mode` (permission
+    /// bits), owner `uid` and group `gid` for `want` (`r=4`, `w=2`, `x=1`),
+    /// as `generic_permission` decides.
+    pub fn may_access(&self, mode: u32, uid: u32, gid: u32, is_dir: bool, want: u32) -> bool {
+        let bits = if self.fsuid == uid {
+            (mode >> 6) & 7
+        } else if self.in_group(gid) {
+            (mode >> 3) & 7
+        } else {
+            mode & 7
+        };
+        if want & !bits == 0 {
+            return true;
+        }
+        if self.has_cap(cap::DAC_OVERRIDE) {
+            // Execute needs some execute bit on non-directories.
+            return want & 1 == 0 || is_dir || mode & 0o111 != 0;
+        }
+        if self.has_cap(cap::DAC_READ_SEARCH) {
+            let w = if is_dir { want & !5 } else { want & !4 };
+            return w & !bits == 0;
+        }
+        false
+    }
+
+    /// Applies Linux's capability rules for a change of user ids from
+    /// `old` (`cap_emulate_setxuid`), and makes the fs uid follow the
+    /// effective uid.
+    pub fn fix_caps_after_setuid(&mut self, old: [u32; 3]) {
+        let was_root = old.contains(&0);
+        let now_root = self.uid.contains(&0);
+        if was_root && !now_root && !self.keepcaps {
+            self.cap_permitted = 0;
+            self.cap_effective = 0;
+        }
+        if old[1] == 0 && self.uid[1] != 0 {
+            self.cap_effective = 0;
+        }
+        if old[1] != 0 && self.uid[1] == 0 {
+            self.cap_effective = self.cap_permitted;
+        }
+        self.fsuid = self.uid[1];
+    }
+
+    /// Capability rules for a change of the fs uid (`cap_emulate_setfsuid`).
+    pub fn fix_caps_after_setfsuid(&mut self, old_fsuid: u32) {
+        if old_fsuid == 0 && self.fsuid != 0 {
+            self.cap_effective &= !cap::FS_MASK;
+        }
+        if old_fsuid != 0 && self.fsuid == 0 {
+            self.cap_effective |= self.cap_permitted & cap::FS_MASK;
+        }
+    }
 }
 
 /// Resource limits: (soft, hard) per `RLIMIT_*` index.
@@ -275,6 +432,12 @@ impl Task {
         s.comm = self.comm.clone();
         s.cwd = self.fs.cwd.path_from(&self.fs.root);
         s.creds = self.creds;
+    }
+
+    /// Makes a change of this task's credentials visible to other tasks
+    /// (permission checks against this process, `/proc`).
+    pub fn publish_creds(&self) {
+        self.handle.tg.lock().creds = self.creds;
     }
 
     /// The signal mask.
