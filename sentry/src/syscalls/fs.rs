@@ -257,6 +257,26 @@ fn read_into(task: &Task, f: &FileRef, buf: u64, len: u64, pos: Option<u64>) -> 
     Ok(total)
 }
 
+/// How much of a `len`-byte write at `off` `RLIMIT_FSIZE` allows: a write
+/// crossing the limit is cut short; one starting at or past it raises
+/// `SIGXFSZ` and fails with `EFBIG` (when it is the first chunk, `first`).
+pub(super) fn fsize_check(task: &Task, off: u64, len: usize, first: bool) -> Result<usize, Errno> {
+    const SIGXFSZ: i32 = 25;
+    let limit = task.rlimit(1);
+    if limit == u64::MAX {
+        return Ok(len);
+    }
+    if off >= limit {
+        if !first {
+            return Ok(0);
+        }
+        let info = abi::signal::SigInfo::kill(SIGXFSZ, 0, task.pid, task.creds.uid[0]);
+        crate::kernel::signal::send_to_thread(&task.kernel, &task.handle, info);
+        return Err(Errno::EFBIG);
+    }
+    Ok(len.min(usize::try_from(limit - off).unwrap_or(usize::MAX)))
+}
+
 /// Writes up to `len` bytes of guest memory at `buf` to `f`.
 fn write_from(task: &Task, f: &FileRef, buf: u64, len: u64, pos: Option<u64>) -> SyscallResult {
     if !f.writable() {
@@ -273,7 +293,6 @@ fn write_from(task: &Task, f: &FileRef, buf: u64, len: u64, pos: Option<u64>) ->
         Some(p) => p,
         None => *guard,
     };
-    let fsize_limit = task.rlimit(1);
     let mut total = 0u64;
     let mut tmp = vec![0u8; (len as usize).min(CHUNK)];
     while total < len {
@@ -285,14 +304,12 @@ fn write_from(task: &Task, f: &FileRef, buf: u64, len: u64, pos: Option<u64>) ->
             }
             break;
         }
-        if seekable
-            && f.inode().attr()?.kind() == S_IFREG
-            && off.saturating_add(got as u64) > fsize_limit
-        {
-            if total == 0 {
-                return Err(Errno::EFBIG);
+        let mut got = got;
+        if seekable && f.inode().attr()?.kind() == S_IFREG {
+            got = fsize_check(task, off, got, total == 0)?;
+            if got == 0 {
+                break;
             }
-            break;
         }
         let n = match f.ops.write(&tmp[..got], off) {
             Ok(n) => n,
@@ -454,6 +471,10 @@ fn writev_at(task: &Task, f: &FileRef, iov: u64, cnt: u64, pos: Option<u64>) -> 
         Some(p) => p,
         None => *guard,
     };
+    if seekable && f.inode().attr()?.kind() == S_IFREG {
+        let allowed = fsize_check(task, off, data.len(), true)?;
+        data.truncate(allowed);
+    }
     let n = f.ops.write(&data, off)? as u64;
     if pos.is_none() && seekable {
         *guard = off + n;

@@ -39,6 +39,50 @@ const MAP_KNOWN: u64 = 0x01
     | 0x100000
     | 0xfc000000;
 
+const RLIMIT_DATA: usize = 2;
+const RLIMIT_AS: usize = 9;
+
+/// Whether a mapping counts as data for `RLIMIT_DATA` (private, writable,
+/// not a stack), as Linux's `is_data_mapping` decides.
+fn is_data(writable: bool, shared: bool, stack: bool) -> bool {
+    writable && !shared && !stack
+}
+
+/// Checks `RLIMIT_AS` and `RLIMIT_DATA` before the address space grows by
+/// `len` bytes (of data when `data`), of which the bytes already mapped in
+/// `[replace, replace + len)` are replaced rather than added.
+fn check_vm_limits(task: &Task, len: u64, data: bool, replace: Option<u64>) -> Result<(), Errno> {
+    let (as_limit, data_limit) = (task.rlimit(RLIMIT_AS), task.rlimit(RLIMIT_DATA));
+    if as_limit == u64::MAX && (data_limit == u64::MAX || !data) {
+        return Ok(());
+    }
+    let (mut total, mut data_total) = (0u64, 0u64);
+    let (mut gone, mut data_gone) = (0u64, 0u64);
+    for v in task.mm.vmas() {
+        let size = v.end - v.start;
+        let is_d = is_data(v.prot.write, v.shared, matches!(v.name, VmaName::Stack));
+        total += size;
+        if is_d {
+            data_total += size;
+        }
+        if let Some(at) = replace {
+            let end = at.saturating_add(len);
+            let overlap = v.end.min(end).saturating_sub(v.start.max(at));
+            gone += overlap;
+            if is_d {
+                data_gone += overlap;
+            }
+        }
+    }
+    if (total - gone.min(total)).saturating_add(len) > as_limit {
+        return Err(Errno::ENOMEM);
+    }
+    if data && (data_total - data_gone.min(data_total)).saturating_add(len) > data_limit {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(())
+}
+
 fn prot_of(bits: u64) -> Result<Prot, Errno> {
     // PROT_GROWSDOWN / PROT_GROWSUP are accepted and ignored.
     if bits & !(7 | 0x0100_0000 | 0x0200_0000) != 0 {
@@ -87,6 +131,12 @@ pub(super) fn mmap(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     if (fixed || noreplace) && addr % PAGE != 0 {
         return Err(Errno::EINVAL);
     }
+    check_vm_limits(
+        task,
+        len,
+        is_data(prot.write, shared, flags & MAP_GROWSDOWN != 0),
+        fixed.then_some(addr),
+    )?;
     let (backing, offset, max_prot, name) = if flags & MAP_ANONYMOUS != 0 {
         let name = if flags & MAP_GROWSDOWN != 0 {
             VmaName::Stack
@@ -178,11 +228,27 @@ pub(super) fn mremap(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         return Err(Errno::EINVAL);
     }
     let fixed = (flags & MREMAP_FIXED != 0).then_some(a[4]);
+    if let (Some(old), Some(new)) = (page_up(a[1]), page_up(a[2]))
+        && new > old
+    {
+        let v = task.mm.vma_containing(a[0]);
+        let data = v.is_some_and(|v| {
+            is_data(v.prot.write, v.shared, matches!(v.name, VmaName::Stack))
+        });
+        check_vm_limits(task, new - old, data, None)?;
+    }
     task.mm
         .remap(a[0], a[1], a[2], flags & MREMAP_MAYMOVE != 0, fixed)
 }
 
 pub(super) fn brk(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let cur = task.mm.brk(0);
+    if let (Some(old_top), Some(new_top)) = (page_up(cur), page_up(a[0]))
+        && new_top > old_top
+        && check_vm_limits(task, new_top - old_top, true, None).is_err()
+    {
+        return Ok(cur);
+    }
     Ok(task.mm.brk(a[0]))
 }
 
