@@ -92,6 +92,7 @@ pub(super) fn do_open(
     let start = start_dir(task, dirfd, &path)?;
     let root = task.fs.root.clone();
     let follow = flags & O_NOFOLLOW == 0;
+    let mut created = false;
     let dentry = if flags & O_CREAT != 0 && flags & O_PATH == 0 {
         let (mut start, mut path) = (start, path);
         let mut hops = 0;
@@ -139,6 +140,7 @@ pub(super) fn do_open(
                     };
                     l.parent.inode.create(&l.name, c)?;
                     l.parent.invalidate(&l.name);
+                    created = true;
                     break l.parent.child(&l.name)?;
                 }
                 Err(e) => return Err(e),
@@ -157,6 +159,24 @@ pub(super) fn do_open(
     let acc = flags & 3;
     if attr.is_dir() && flags & O_PATH == 0 && (acc == 1 || acc == 2 || flags & O_CREAT != 0) {
         return Err(Errno::EISDIR);
+    }
+    if flags & O_PATH == 0 && !created {
+        // generic_permission: read for O_RDONLY/O_RDWR, write for
+        // O_WRONLY/O_RDWR/O_TRUNC.
+        let mut want = match acc {
+            0 => 4,
+            1 => 2,
+            _ => 6,
+        };
+        if flags & O_TRUNC != 0 {
+            want |= 2;
+        }
+        if !task
+            .creds
+            .may_access(attr.mode & 0o7777, attr.uid, attr.gid, attr.is_dir(), want)
+        {
+            return Err(Errno::EACCES);
+        }
     }
     let ops: Arc<dyn FileOps> = if flags & O_PATH != 0 {
         Arc::new(PathOps)

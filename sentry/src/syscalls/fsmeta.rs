@@ -616,7 +616,22 @@ pub(super) fn faccessat2(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
 }
 
 fn set(task: &mut Task, d: &Arc<Dentry>, mut s: SetAttr) -> SyscallResult {
-    let _ = task;
+    use crate::kernel::cap;
+    let c = &task.creds;
+    if s.uid.is_some() || s.gid.is_some() || s.mode.is_some() {
+        let at = d.inode.attr()?;
+        let owner = c.fsuid == at.uid;
+        // chown_ok / chgrp_ok: the owner may keep its uid and pick one of
+        // its groups; anything else needs CAP_CHOWN.
+        let uid_ok = s.uid.is_none_or(|u| owner && u == at.uid) || c.has_cap(cap::CHOWN);
+        let gid_ok =
+            s.gid.is_none_or(|g| owner && (g == at.gid || c.in_group(g))) || c.has_cap(cap::CHOWN);
+        // chmod: the owner or CAP_FOWNER.
+        let mode_ok = s.mode.is_none() || owner || c.has_cap(cap::FOWNER);
+        if !uid_ok || !gid_ok || !mode_ok {
+            return Err(Errno::EPERM);
+        }
+    }
     if s.mode.is_none() && s.size.is_none() {
         // chown: Linux kills S_ISUID, and S_ISGID when group-executable,
         // on non-directories (even for root, even with -1/-1).
