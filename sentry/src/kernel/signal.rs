@@ -198,7 +198,10 @@ pub fn notify_parent_exit(
     let act = action_of(parent, SIGCHLD);
     let autoreap =
         exit_signal == SIGCHLD && (act.sa_handler == SIG_IGN || act.sa_flags & SA_NOCLDWAIT != 0);
-    if exit_signal > 0 && !autoreap {
+    // SA_NOCLDWAIT reaps automatically but still sends SIGCHLD; SIG_IGN
+    // sends nothing (`do_notify_parent`).
+    let silent = exit_signal == SIGCHLD && act.sa_handler == SIG_IGN;
+    if exit_signal > 0 && !silent {
         let (code, st) = if status & 0x7f == 0 {
             (1, (status >> 8) & 0xff) // CLD_EXITED
         } else if status & 0x80 != 0 {
@@ -234,6 +237,25 @@ pub fn force(task: &mut Task, info: SigInfo) {
         st.mask &= !sigbit(signo);
         st.pending.push(info);
     }
+}
+
+/// A guest memory fault the address space could not resolve itself (after
+/// copy-on-write): maps a page a shared object has grown into, makes a
+/// touch past the object's end a `SIGBUS` (`BUS_ADRERR`), and anything
+/// else the `SIGSEGV` the host reported.
+pub fn memory_fault(task: &mut Task, addr: u64, code: i32) {
+    const SEGV_MAPERR: i32 = 1;
+    const BUS_ADRERR: i32 = 2;
+    let info = if code == SEGV_MAPERR {
+        match task.mm.shared_fault(addr) {
+            crate::mm::SharedFault::Mapped => return,
+            crate::mm::SharedFault::PastEnd => SigInfo::fault(7, BUS_ADRERR, addr),
+            crate::mm::SharedFault::NotShared => SigInfo::fault(11, code, addr),
+        }
+    } else {
+        SigInfo::fault(11, code, addr)
+    };
+    force(task, info);
 }
 
 fn dequeue(task: &Task) -> Option<SigInfo> {

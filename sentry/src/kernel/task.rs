@@ -307,8 +307,7 @@ impl Task {
                 Stop::Syscall => self.syscall(),
                 Stop::Fault { addr, code, .. } => {
                     if !self.mm.handle_fault(addr) {
-                        let info = abi::signal::SigInfo::fault(abi::signal::SIGSEGV, code, addr);
-                        super::signal::force(self, info);
+                        super::signal::memory_fault(self, addr, code);
                     }
                 }
                 Stop::Signal(s) => {

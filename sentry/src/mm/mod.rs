@@ -46,6 +46,17 @@ pub fn page_down(v: u64) -> u64 {
     v & !(PAGE - 1)
 }
 
+/// What a not-present fault in a shared mapping turned out to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SharedFault {
+    /// Not a shared mapping (or nothing could be done): a `SIGSEGV`.
+    NotShared,
+    /// The page exists now and was mapped: run the guest again.
+    Mapped,
+    /// Past the end of the mapped object: a `SIGBUS`.
+    PastEnd,
+}
+
 /// A copy of an address space's layout taken at `fork`.
 pub struct MmSnapshot {
     file: Arc<MemoryFile>,
@@ -602,6 +613,32 @@ impl MemoryManager {
             return false;
         }
         self.break_cow(&mut inner, start).is_ok()
+    }
+
+    /// Resolves a not-present fault (`SEGV_MAPERR`) in a shared mapping: a
+    /// page the object now has (it grew) is mapped, one past the object's
+    /// end is a bus error.
+    pub fn shared_fault(&self, addr: u64) -> SharedFault {
+        let inner = self.lock();
+        let Some(v) = vma_at(&inner, addr) else {
+            return SharedFault::NotShared;
+        };
+        let Backing::Shared(pages) = &v.backing else {
+            return SharedFault::NotShared;
+        };
+        let page = addr & !(PAGE - 1);
+        let index = (v.offset + (page - v.start)) / PAGE;
+        match pages.page(index) {
+            Ok(Some(_)) => {
+                if self.host_map(v, page, page + PAGE).is_ok() {
+                    SharedFault::Mapped
+                } else {
+                    SharedFault::NotShared
+                }
+            }
+            Ok(None) => SharedFault::PastEnd,
+            Err(_) => SharedFault::NotShared,
+        }
     }
 
     /// Gives the VMA at `start` pages of its own (or, when no other address

@@ -163,6 +163,26 @@ fn user_info(task: &Task, sig: i32, code: i32) -> SigInfo {
     SigInfo::kill(sig, code, task.pid, task.creds.uid[0])
 }
 
+/// Whether init drops `sig` sent from inside its PID namespace: SIGKILL
+/// and SIGSTOP always; others when it has no handler and its main thread
+/// does not block them (a blocked signal stays pending, as Linux's
+/// `sig_ignored` checks the mask first).
+fn init_ignores(g: &Arc<Tg>, sig: i32) -> bool {
+    if sig == 9 || sig == 19 {
+        return true;
+    }
+    if lock(&g.actions)[(sig.max(1) - 1) as usize].sa_handler != SIG_DFL {
+        return false;
+    }
+    let s = g.lock();
+    let main = s
+        .threads
+        .iter()
+        .find(|t| t.tid == g.pid)
+        .or(s.threads.first());
+    !main.is_some_and(|t| lock(&t.state).mask & sigbit(sig) != 0)
+}
+
 /// Sends `info` to every process `pid` names (`kill(2)` semantics).
 fn kill_target(task: &Task, pid: i32, info: SigInfo) -> SyscallResult {
     let sig = info.si_signo;
@@ -200,12 +220,7 @@ fn kill_target(task: &Task, pid: i32, info: SigInfo) -> SyscallResult {
     for g in &targets {
         // Init ignores signals it has no handler for (it cannot be killed
         // from inside its own PID namespace), SIGKILL and SIGSTOP included.
-        if g.pid == 1
-            && (sig == 9
-                || sig == 19
-                || lock(&g.actions)[(sig.max(1) - 1) as usize].sa_handler == SIG_DFL)
-            && sig != 0
-        {
+        if g.pid == 1 && sig != 0 && init_ignores(g, sig) {
             if may_signal(task, g, sig) {
                 sent = true;
             }
