@@ -191,6 +191,12 @@ fn sentry_main(config: WireConfig, gofer: OwnedFd, platform: PlatformKind) -> Re
         dup_stdio(std::io::stdout().as_fd(), 1)?,
         dup_stdio(std::io::stderr().as_fd(), 2)?,
     ];
+    // glibc sizes its malloc arena limit from the CPU count the first time a
+    // 9th arena is needed (one per guest thread), which opens
+    // /sys/devices/system/cpu/online: set the limit now, before the filter.
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // SAFETY: mallopt only sets a malloc tuning parameter.
+    unsafe { libc::mallopt(libc::M_ARENA_MAX, (8 * cpus).min(1024) as libc::c_int) };
     let program = filter::compile(filter::sentry::allow_list(), filter::mismatch_action())?;
     let no_clone3 = filter::clone3_enosys()?;
     let count = filter::sentry::allow_list().len();

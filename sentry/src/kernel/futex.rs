@@ -116,6 +116,37 @@ impl Futexes {
         done + count
     }
 
+    /// Whether anyone waits on `key`.
+    pub fn has_waiters(&self, key: FutexKey) -> bool {
+        lock(&self.queues).get(&key).is_some_and(|v| !v.is_empty())
+    }
+
+    /// `FUTEX_UNLOCK_PI`: hands the lock to the first waiter on `key`.
+    /// `set_owner(tid, more)` stores the new lock word (the waiter's tid,
+    /// with `FUTEX_WAITERS` when `more` waiters remain; tid 0 when nobody
+    /// waits) while the queue is locked, so the handover is atomic with
+    /// respect to waiters arriving or giving up; the waiter is woken only if
+    /// it succeeds.
+    pub fn handover<E>(
+        &self,
+        key: FutexKey,
+        set_owner: impl FnOnce(i32, bool) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut q = lock(&self.queues);
+        let Some(v) = q.get_mut(&key).filter(|v| !v.is_empty()) else {
+            return set_owner(0, false);
+        };
+        let (tid, more) = (v[0].tid, v.len() > 1);
+        set_owner(tid, more)?;
+        let w = v.remove(0);
+        if v.is_empty() {
+            q.remove(&key);
+        }
+        *lock(&w.woken) = true;
+        w.waker.wake();
+        Ok(())
+    }
+
     /// Whether `woken` was set by a waker (checked under the queue lock so a
     /// wake racing with a timeout is not lost).
     pub fn was_woken(&self, woken: &Arc<Mutex<bool>>) -> bool {

@@ -314,8 +314,10 @@ pub fn group_exit(task: &mut Task, status: i32) {
 /// Ends the calling thread; the last thread out makes the process a zombie.
 pub fn exit_thread(task: &mut Task, status: i32) {
     let kernel = task.kernel.clone();
-    // CLONE_CHILD_CLEARTID / set_tid_address: clear and wake a joiner.
-    if task.clear_child_tid != 0 {
+    // CLONE_CHILD_CLEARTID / set_tid_address: clear and wake a joiner —
+    // only while other tasks still use the address space (Linux's
+    // `mm_release` checks `mm_users > 1`).
+    if task.clear_child_tid != 0 && mm_shared(task) {
         let addr = task.clear_child_tid;
         if task.mm.write(UserPtr::<i32>::new(addr), &0).is_ok() {
             let key = FutexKey::Private(task.mm.id(), addr);
@@ -347,6 +349,22 @@ pub fn exit_thread(task: &mut Task, status: i32) {
     exit_process(&kernel, &tg, status);
 }
 
+/// Whether a task other than `task` uses `task`'s address space.
+fn mm_shared(task: &Task) -> bool {
+    let tg = &task.handle.tg;
+    if tg.lock().threads.len() > 1 {
+        return true;
+    }
+    let groups: Vec<Arc<ThreadGroup>> = lock(&task.kernel.tasks).groups.values().cloned().collect();
+    groups.iter().any(|g| {
+        if Arc::ptr_eq(g, tg) {
+            return false;
+        }
+        let s = g.lock();
+        !s.threads.is_empty() && s.mm.as_ref().is_some_and(|m| Arc::ptr_eq(m, &task.mm))
+    })
+}
+
 fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: i32) {
     let children = {
         let mut s = tg.lock();
@@ -355,7 +373,7 @@ fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: i32) {
         std::mem::take(&mut s.children)
     };
     // Reparent children to the nearest subreaper, or init.
-    let reaper = find_reaper(kernel, tg);
+    let reaper = find_reaper(tg);
     for c in children {
         let zombie = {
             let mut cs = c.lock();
@@ -370,7 +388,11 @@ fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: i32) {
                 }
             }
             None => {
-                lock(&kernel.tasks).groups.remove(&c.pid);
+                // Adopted by the init outside the sandbox, which reaps at
+                // once: a zombie goes now, a live child when it exits.
+                if zombie {
+                    lock(&kernel.tasks).groups.remove(&c.pid);
+                }
             }
         }
         // PR_SET_PDEATHSIG of the child's threads.
@@ -390,6 +412,10 @@ fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: i32) {
                 reap(kernel, &p, tg);
             }
         }
+        None if !kernel.init().is_some_and(|i| Arc::ptr_eq(&i, tg)) => {
+            // An orphan adopted outside the sandbox: reaped at once.
+            lock(&kernel.tasks).groups.remove(&tg.pid);
+        }
         None => {
             // Init exited: every other process in the sandbox dies.
             let all: Vec<Arc<ThreadGroup>> = lock(&kernel.tasks).groups.values().cloned().collect();
@@ -403,7 +429,7 @@ fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: i32) {
     }
 }
 
-fn find_reaper(kernel: &Kernel, tg: &Arc<ThreadGroup>) -> Option<Arc<ThreadGroup>> {
+fn find_reaper(tg: &Arc<ThreadGroup>) -> Option<Arc<ThreadGroup>> {
     let mut p = tg.lock().parent.clone();
     while let Some(g) = p {
         let s = g.lock();
@@ -413,9 +439,10 @@ fn find_reaper(kernel: &Kernel, tg: &Arc<ThreadGroup>) -> Option<Arc<ThreadGroup
         }
         p = s.parent.clone();
     }
-    kernel
-        .init()
-        .filter(|i| !Arc::ptr_eq(i, tg) && i.lock().zombie.is_none())
+    // Linux reparents to the init of the pid namespace; the sandbox's
+    // first process stands where a host process does (a child of the
+    // runtime), so orphans leave the sandbox's process tree.
+    None
 }
 
 /// Removes zombie `child` of `parent` for good.
@@ -651,6 +678,7 @@ pub fn execve(
     if let Some(v) = task.vfork.take() {
         v.release();
     }
+    tg.lock().did_exec = true;
     task.publish();
     Ok(())
 }

@@ -180,6 +180,32 @@ impl MemoryFile {
         }
     }
 
+    /// Atomically replaces the 32-bit word at `offset` (4-byte aligned) with
+    /// `new` if it holds `old`; returns the value found. `None` when the
+    /// offset is misaligned or outside the file.
+    pub fn compare_exchange_u32(&self, offset: u64, old: u32, new: u32) -> Option<u32> {
+        if !offset.is_multiple_of(4) || !self.check(offset, 4) {
+            return None;
+        }
+        // SAFETY: the word is inside the mapping (checked) and 4-byte
+        // aligned (the mapping is page-aligned); the guest accesses it
+        // concurrently only through its own atomic or plain accesses of
+        // shared memory, which is what an atomic view of it is for.
+        let word = unsafe {
+            std::sync::atomic::AtomicU32::from_ptr(self.base.add(offset as usize).cast::<u32>())
+        };
+        Some(
+            match word.compare_exchange(
+                old,
+                new,
+                std::sync::atomic::Ordering::SeqCst,
+                std::sync::atomic::Ordering::SeqCst,
+            ) {
+                Ok(v) | Err(v) => v,
+            },
+        )
+    }
+
     /// Fills `[offset, offset+len)` with zeroes.
     pub fn zero(&self, offset: u64, len: u64) {
         if !self.check(offset, len as usize) {

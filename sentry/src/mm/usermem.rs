@@ -132,6 +132,20 @@ impl MemoryManager {
         self.copy_out(ptr.addr, v.as_bytes())
     }
 
+    /// Atomically replaces the aligned 32-bit guest word at `addr` with
+    /// `new` if it holds `old` (breaking copy-on-write first); returns the
+    /// value found. `EFAULT` unless the word is writable, `EINVAL` if
+    /// misaligned.
+    pub fn compare_exchange_u32(&self, addr: u64, old: u32, new: u32) -> Result<u32, Errno> {
+        if !addr.is_multiple_of(4) {
+            return Err(Errno::EINVAL);
+        }
+        let (off, _) = self.translate(addr, true)?;
+        self.file()
+            .compare_exchange_u32(off, old, new)
+            .ok_or(Errno::EFAULT)
+    }
+
     /// Reads a NUL-terminated string of at most `max` bytes (excluding the
     /// NUL); longer strings fail with `ENAMETOOLONG`.
     pub fn read_cstr(&self, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {

@@ -20,6 +20,7 @@ const FUTEX_UNLOCK_PI: u64 = 7;
 const FUTEX_TRYLOCK_PI: u64 = 8;
 const FUTEX_WAIT_BITSET: u64 = 9;
 const FUTEX_WAKE_BITSET: u64 = 10;
+const FUTEX_WAIT_REQUEUE_PI: u64 = 11;
 const FUTEX_LOCK_PI2: u64 = 13;
 const FUTEX_PRIVATE_FLAG: u64 = 128;
 const FUTEX_CLOCK_REALTIME: u64 = 256;
@@ -28,7 +29,7 @@ const FUTEX_OWNER_DIED: u32 = 0x4000_0000;
 const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
 
 fn key(task: &Task, addr: u64, private: bool) -> Result<FutexKey, Errno> {
-    if addr % 4 != 0 {
+    if !addr.is_multiple_of(4) {
         return Err(Errno::EINVAL);
     }
     if !private && let Some(off) = task.mm.shared_offset(addr) {
@@ -159,7 +160,16 @@ fn wake_op(task: &Task, a: &[u64; 6], private: bool) -> SyscallResult {
     Ok(n as u64)
 }
 
-/// PI lock: take the lock word (tid) or wait for its owner to release it.
+/// Atomically replaces the futex word at `addr` with `new` if it holds
+/// `old`; returns the value found.
+fn cmpxchg(task: &Task, addr: u64, old: u32, new: u32) -> Result<u32, Errno> {
+    task.mm.compare_exchange_u32(addr, old, new)
+}
+
+/// PI lock: take the lock word (tid) or wait for its owner to hand it over
+/// (`FUTEX_UNLOCK_PI`). Like Linux, a free word is taken keeping its
+/// `FUTEX_OWNER_DIED` bit (user space reports `EOWNERDEAD`), and a word
+/// naming a thread that does not exist fails with `ESRCH`.
 fn lock_pi(
     task: &Task,
     addr: u64,
@@ -169,50 +179,81 @@ fn lock_pi(
 ) -> SyscallResult {
     let k = key(task, addr, private)?;
     let me = task.tid as u32;
+    let futexes = &task.kernel.futexes;
     loop {
         let v = read_word(task, addr)?;
         let owner = v & FUTEX_TID_MASK;
         if owner == me {
             return Err(Errno::EDEADLK);
         }
-        let owner_alive = owner != 0
-            && crate::kernel::process::lock(&task.kernel.tasks)
-                .threads
-                .contains_key(&(owner as i32));
-        if owner == 0 || !owner_alive {
-            let died = if owner != 0 {
-                FUTEX_OWNER_DIED
-            } else {
-                v & FUTEX_OWNER_DIED
-            };
-            let new = me | (v & FUTEX_WAITERS) | died;
-            task.mm.write(UserPtr::<u32>::new(addr), &new)?;
-            return if died != 0 {
-                Err(Errno::EOWNERDEAD)
-            } else {
-                Ok(0)
-            };
+        if owner == 0 {
+            let mut new = me | (v & FUTEX_OWNER_DIED);
+            if futexes.has_waiters(k) {
+                new |= FUTEX_WAITERS;
+            }
+            if cmpxchg(task, addr, v, new)? == v {
+                return Ok(0);
+            }
+            continue;
+        }
+        let owner_alive = crate::kernel::process::lock(&task.kernel.tasks)
+            .threads
+            .contains_key(&(owner as i32));
+        if !owner_alive {
+            // The owner may have released the word as it went.
+            if read_word(task, addr)? != v {
+                continue;
+            }
+            return Err(Errno::ESRCH);
         }
         if try_only {
             return Err(Errno::EAGAIN);
         }
-        task.mm
-            .write(UserPtr::<u32>::new(addr), &(v | FUTEX_WAITERS))?;
-        match wait(task, addr, k, v | FUTEX_WAITERS, u32::MAX, until) {
+        let expect = v | FUTEX_WAITERS;
+        if v != expect && cmpxchg(task, addr, v, expect)? != v {
+            continue;
+        }
+        let r = wait(task, addr, k, expect, u32::MAX, until);
+        // The lock may have been handed over even if the wait then timed
+        // out or was interrupted: it is ours.
+        if read_word(task, addr)? & FUTEX_TID_MASK == me {
+            return Ok(0);
+        }
+        match r {
             Ok(_) | Err(Errno::EAGAIN) => continue,
+            Err(Errno::ERESTARTSYS) => return Err(Errno::ERESTARTNOINTR),
             Err(e) => return Err(e),
         }
     }
 }
 
+/// PI unlock: hand the lock to the first waiter (its tid with
+/// `FUTEX_WAITERS`, as Linux's `wake_futex_pi`), or free the word.
 fn unlock_pi(task: &Task, addr: u64, private: bool) -> SyscallResult {
     let k = key(task, addr, private)?;
+    let me = task.tid as u32;
     let v = read_word(task, addr)?;
-    if v & FUTEX_TID_MASK != task.tid as u32 {
+    if v & FUTEX_TID_MASK != me {
         return Err(Errno::EPERM);
     }
-    task.mm.write(UserPtr::<u32>::new(addr), &0)?;
-    task.kernel.futexes.wake(k, 1, u32::MAX);
+    task.kernel.futexes.handover(k, |tid, _more| {
+        let new = if tid == 0 {
+            0
+        } else {
+            tid as u32 | FUTEX_WAITERS
+        };
+        let mut cur = v;
+        loop {
+            let seen = cmpxchg(task, addr, cur, new)?;
+            if seen == cur {
+                return Ok(());
+            }
+            if seen & FUTEX_TID_MASK != me {
+                return Err(Errno::EPERM);
+            }
+            cur = seen;
+        }
+    })?;
     Ok(0)
 }
 
@@ -222,13 +263,15 @@ pub(super) fn futex(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let realtime = op & FUTEX_CLOCK_REALTIME != 0;
     let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
     let uaddr = a[0];
-    if realtime && !matches!(cmd, FUTEX_WAIT | FUTEX_WAIT_BITSET | FUTEX_LOCK_PI2) {
+    // Linux (since 4.5) takes FUTEX_CLOCK_REALTIME only where the timeout
+    // is absolute.
+    if realtime && !matches!(cmd, FUTEX_WAIT_BITSET | FUTEX_WAIT_REQUEUE_PI | FUTEX_LOCK_PI2) {
         return Err(Errno::ENOSYS);
     }
     match cmd {
         FUTEX_WAIT => {
             let k = key(task, uaddr, private)?;
-            let until = deadline(task, a[3], realtime, realtime)?;
+            let until = deadline(task, a[3], false, false)?;
             wait(task, uaddr, k, a[2] as u32, u32::MAX, until)
         }
         FUTEX_WAIT_BITSET => {
