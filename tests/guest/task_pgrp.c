@@ -82,10 +82,33 @@ int main(void) {
 	/* EOF on q means the child has exec'd (close-on-exec). */
 	CHECK(read(q[0], &x, 1) == 0);
 	EXPECT_ERR("setpgid(child after exec)", setpgid(c, c), EACCES);
-	EXPECT_ERR("setpgid(non-child)", setpgid(getppid(), 0), ESRCH);
+	/* A process that is not our child: the grandchild of a helper. */
+	int g[2];
+	CHECK(pipe(g) == 0);
+	pid_t helper = fork();
+	if (helper == 0) {
+		close(g[0]);
+		close(p[1]);
+		pid_t gc = fork();
+		if (gc == 0) {
+			char y;
+			while (read(p[0], &y, 1) > 0)
+				;
+			_exit(0);
+		}
+		if (write(g[1], &gc, sizeof gc) != sizeof gc)
+			_exit(1);
+		waitpid(gc, NULL, 0);
+		_exit(0);
+	}
+	close(g[1]);
+	pid_t grandchild = 0;
+	CHECK(read(g[0], &grandchild, sizeof grandchild) == sizeof grandchild);
+	EXPECT_ERR("setpgid(grandchild)", setpgid(grandchild, 0), ESRCH);
 	close(p[1]);
 	close(p[0]);
 	printf("cat child: %s\n", guest_wait(c));
+	printf("helper: %s\n", guest_wait(helper));
 	(void)me;
 	return done();
 }
