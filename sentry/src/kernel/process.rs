@@ -166,6 +166,8 @@ pub struct TgState {
     pub subreaper: bool,
     /// `membarrier` registrations (`MEMBARRIER_CMD_REGISTER_*` bits).
     pub membarrier: u64,
+    /// Set once the process has called `execve` (`setpgid` then fails).
+    pub did_exec: bool,
     /// What `/proc` shows: address space.
     pub mm: Option<Arc<MemoryManager>>,
     /// What `/proc` shows: FD table.
@@ -226,6 +228,7 @@ impl ThreadGroup {
                 wait_event: None,
                 subreaper: false,
                 membarrier: 0,
+                did_exec: false,
                 mm: None,
                 fds: None,
                 exe: Vec::new(),

@@ -354,6 +354,9 @@ pub(super) fn setpgid(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         if target.lock().sid != me.lock().sid {
             return Err(Errno::EPERM);
         }
+        if target.lock().did_exec {
+            return Err(Errno::EACCES);
+        }
     }
     let (tsid, tpid) = {
         let s = target.lock();
