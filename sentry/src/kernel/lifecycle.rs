@@ -373,7 +373,7 @@ fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: i32) {
         std::mem::take(&mut s.children)
     };
     // Reparent children to the nearest subreaper, or init.
-    let reaper = find_reaper(tg);
+    let reaper = find_reaper(kernel, tg);
     for c in children {
         let zombie = {
             let mut cs = c.lock();
@@ -388,8 +388,8 @@ fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: i32) {
                 }
             }
             None => {
-                // Adopted by the init outside the sandbox, which reaps at
-                // once: a zombie goes now, a live child when it exits.
+                // No init left to adopt it: a zombie goes now, a live
+                // child when it exits.
                 if zombie {
                     lock(&kernel.tasks).groups.remove(&c.pid);
                 }
@@ -413,7 +413,7 @@ fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: i32) {
             }
         }
         None if !kernel.init().is_some_and(|i| Arc::ptr_eq(&i, tg)) => {
-            // An orphan adopted outside the sandbox: reaped at once.
+            // An orphan nobody could adopt: reaped at once.
             lock(&kernel.tasks).groups.remove(&tg.pid);
         }
         None => {
@@ -429,7 +429,7 @@ fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: i32) {
     }
 }
 
-fn find_reaper(tg: &Arc<ThreadGroup>) -> Option<Arc<ThreadGroup>> {
+fn find_reaper(kernel: &Kernel, tg: &Arc<ThreadGroup>) -> Option<Arc<ThreadGroup>> {
     let mut p = tg.lock().parent.clone();
     while let Some(g) = p {
         let s = g.lock();
@@ -439,10 +439,10 @@ fn find_reaper(tg: &Arc<ThreadGroup>) -> Option<Arc<ThreadGroup>> {
         }
         p = s.parent.clone();
     }
-    // Linux reparents to the init of the pid namespace; the sandbox's
-    // first process stands where a host process does (a child of the
-    // runtime), so orphans leave the sandbox's process tree.
-    None
+    // Otherwise the init of the sandbox's pid namespace adopts them.
+    kernel
+        .init()
+        .filter(|i| !Arc::ptr_eq(i, tg) && i.lock().zombie.is_none())
 }
 
 /// Removes zombie `child` of `parent` for good.
