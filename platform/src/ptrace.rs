@@ -295,6 +295,51 @@ impl StubProcess {
     }
 }
 
+/// Makes stopped stub thread `tid`, traced by the caller, run `exit` and
+/// lets it go. Its exit is not waited for: the exit of a stub process's
+/// first thread is reported only once every other thread is gone (and
+/// those may wait for this one in the Sentry), so the thread is released at
+/// its `PTRACE_EVENT_EXIT` stop instead. A non-leader thread then reaps
+/// itself; the leader stays a zombie until the stub process is reaped.
+fn exit_stub_thread(tid: i32) {
+    let opts = libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_TRACEEXIT;
+    // SAFETY: the thread is stopped and traced by this thread; no memory
+    // is passed.
+    if unsafe { libc::ptrace(libc::PTRACE_SETOPTIONS, tid, 0, opts) } < 0 {
+        return;
+    }
+    let Ok(mut regs) = get_regs(tid) else {
+        return;
+    };
+    regs.rip = stub::syscall_addr();
+    regs.rax = libc::SYS_exit as u64;
+    regs.orig_rax = u64::MAX;
+    regs.rdi = 0;
+    // SAFETY: stopped and traced by this thread; regs is valid.
+    if unsafe { libc::ptrace(libc::PTRACE_SETREGS, tid, 0, &regs) } < 0 {
+        return;
+    }
+    loop {
+        // SAFETY: as above; no signal is injected.
+        if unsafe { libc::ptrace(libc::PTRACE_CONT, tid, 0, 0) } < 0 {
+            return;
+        }
+        let Ok(status) = waitpid(tid) else {
+            return;
+        };
+        if !libc::WIFSTOPPED(status) {
+            // Already gone (and reaped by the wait).
+            return;
+        }
+        if status >> 8 == libc::SIGTRAP | (libc::PTRACE_EVENT_EXIT << 8) {
+            // SAFETY: the thread is in its exit stop, traced by this thread.
+            unsafe { libc::ptrace(libc::PTRACE_DETACH, tid, 0, 0) };
+            return;
+        }
+        // A stray interrupt (SIGSTOP) or trap: suppress it and go on.
+    }
+}
+
 fn pin_to_current_cpu(tid: i32) {
     // SAFETY: sched_getcpu has no preconditions.
     let cpu = unsafe { libc::sched_getcpu() };
@@ -369,10 +414,7 @@ impl AddressSpace for StubProcess {
         };
         // The stub thread exits on its own; the process lives on for the
         // other threads.
-        let _ = self.inject_at(tid, stub::syscall_addr(), libc::SYS_exit, [0; 6]);
-        let mut status = 0;
-        // SAFETY: reaps our tracee; status is valid.
-        unsafe { libc::waitpid(tid, &mut status, libc::__WALL) };
+        exit_stub_thread(tid);
     }
 
     fn as_any(&self) -> &dyn Any {
