@@ -982,3 +982,77 @@ pub(super) fn pselect6(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     };
     select_common(task, a[0], [a[1], a[2], a[3]], timeout)
 }
+
+/// `sendfile(out_fd, in_fd, offset, count)`: copies within the Sentry.
+pub(super) fn sendfile(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let out = file(task, a[0])?;
+    let inp = file(task, a[1])?;
+    if !inp.readable() || !out.writable() || out.flags() & O_APPEND != 0 {
+        return Err(if out.flags() & O_APPEND != 0 {
+            Errno::EINVAL
+        } else {
+            Errno::EBADF
+        });
+    }
+    let count = a[3].min(MAX_RW);
+    let explicit: Option<i64> = if a[2] != 0 {
+        Some(task.mm.read(UserPtr::new(a[2]))?)
+    } else {
+        None
+    };
+    if explicit.is_some_and(|o| o < 0) {
+        return Err(Errno::EINVAL);
+    }
+    let mut in_off = match explicit {
+        Some(o) => o as u64,
+        None => *inp.pos.lock().unwrap_or_else(|e| e.into_inner()),
+    };
+    let out_seekable = out.ops.seekable();
+    let mut out_off = *out.pos.lock().unwrap_or_else(|e| e.into_inner());
+    let out_regular = out_seekable && out.inode().attr()?.kind() == S_IFREG;
+    let mut buf = vec![0u8; (count as usize).min(CHUNK)];
+    let mut total = 0u64;
+    while total < count {
+        let want = ((count - total) as usize).min(buf.len());
+        let n = match inp.ops.read(&mut buf[..want], in_off) {
+            Ok(n) => n,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
+        if n == 0 {
+            break;
+        }
+        let n = if out_regular {
+            fsize_check(task, out_off, n, total == 0)?
+        } else {
+            n
+        };
+        if n == 0 {
+            break;
+        }
+        let w = match out.ops.write(&buf[..n], out_off) {
+            Ok(w) => w,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
+        in_off += w as u64;
+        total += w as u64;
+        if out_seekable {
+            out_off += w as u64;
+        }
+        if w < n || n < want {
+            break;
+        }
+    }
+    if out_seekable {
+        *out.pos.lock().unwrap_or_else(|e| e.into_inner()) = out_off;
+    }
+    match explicit {
+        Some(_) => task.mm.write(UserPtr::<i64>::new(a[2]), &(in_off as i64))?,
+        None if inp.ops.seekable() => {
+            *inp.pos.lock().unwrap_or_else(|e| e.into_inner()) = in_off;
+        }
+        None => {}
+    }
+    Ok(total)
+}
