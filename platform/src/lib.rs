@@ -157,6 +157,11 @@ pub trait AddressSpace: Send + Sync {
     fn release_thread(&self);
     /// Lets the platform downcast to its own type.
     fn as_any(&self) -> &dyn std::any::Any;
+    /// CPU time (user + system, ns) the host has charged to the threads
+    /// running this address space, if the platform can tell.
+    fn cpu_time_ns(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Runs one guest thread.

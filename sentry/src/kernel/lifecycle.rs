@@ -405,12 +405,17 @@ fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: i32) {
         }
     }
     let parent = tg.lock().parent.clone();
+    // A child its parent reaps automatically goes before it is a zombie, so
+    // a racing wait never reports it.
+    if let Some(p) = &parent
+        && signal::parent_autoreaps(tg, p)
+    {
+        reap(kernel, p, tg);
+    }
     tg.lock().zombie = Some(status);
     match parent {
         Some(p) => {
-            if signal::notify_parent_exit(kernel, tg, &p, status) {
-                reap(kernel, &p, tg);
-            }
+            signal::notify_parent_exit(kernel, tg, &p, status);
         }
         None if !kernel.init().is_some_and(|i| Arc::ptr_eq(&i, tg)) => {
             // An orphan nobody could adopt: reaped at once.

@@ -95,6 +95,8 @@ pub struct ThreadState {
     pub killed: bool,
     /// `PR_SET_PDEATHSIG`: sent when the parent process exits.
     pub pdeathsig: i32,
+    /// CPU-time accounting.
+    pub cpu: super::timers::ThreadCpu,
 }
 
 /// What other tasks may see and touch of a task.

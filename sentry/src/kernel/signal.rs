@@ -98,43 +98,44 @@ fn prepare_signal(kernel: &Kernel, tg: &Arc<ThreadGroup>, signo: i32) {
     }
 }
 
-/// Sends a signal to one thread.
-pub fn send_to_thread(kernel: &Kernel, target: &Arc<TaskHandle>, info: SigInfo) {
+/// Sends a signal to one thread; false if it was dropped (ignored).
+pub fn send_to_thread(kernel: &Kernel, target: &Arc<TaskHandle>, info: SigInfo) -> bool {
     let signo = info.si_signo;
     if !(1..=64).contains(&signo) {
-        return;
+        return false;
     }
     let tg = target.tg.clone();
     prepare_signal(kernel, &tg, signo);
     if signo == SIGKILL {
         lifecycle::kill_group(&tg, wstatus::signaled(SIGKILL, false));
-        return;
+        return true;
     }
     let act = action_of(&tg, signo);
     {
         let mut st = lock(&target.state);
         if ignored(&act, signo) && st.mask & sigbit(signo) == 0 {
-            return;
+            return false;
         }
         st.pending.push(info);
     }
     target.kick();
+    true
 }
 
 /// Sends a signal to a process: queued process-wide and a thread that does
-/// not block it is woken.
-pub fn send_to_group(kernel: &Kernel, tg: &Arc<ThreadGroup>, info: SigInfo) {
+/// not block it is woken. False if it was dropped (ignored, or a zombie).
+pub fn send_to_group(kernel: &Kernel, tg: &Arc<ThreadGroup>, info: SigInfo) -> bool {
     let signo = info.si_signo;
     if !(1..=64).contains(&signo) {
-        return;
+        return false;
     }
     if tg.lock().zombie.is_some() {
-        return;
+        return false;
     }
     prepare_signal(kernel, tg, signo);
     if signo == SIGKILL {
         lifecycle::kill_group(tg, wstatus::signaled(SIGKILL, false));
-        return;
+        return true;
     }
     let act = action_of(tg, signo);
     let threads = {
@@ -144,7 +145,7 @@ pub fn send_to_group(kernel: &Kernel, tg: &Arc<ThreadGroup>, info: SigInfo) {
             .iter()
             .all(|t| lock(&t.state).mask & sigbit(signo) != 0);
         if ignored(&act, signo) && !all_block {
-            return;
+            return false;
         }
         s.pending.push(info);
         s.threads.clone()
@@ -157,6 +158,7 @@ pub fn send_to_group(kernel: &Kernel, tg: &Arc<ThreadGroup>, info: SigInfo) {
     if let Some(t) = target {
         t.kick();
     }
+    true
 }
 
 /// Tells the parent a child stopped or continued (`SIGCHLD`, `wait`).
@@ -182,6 +184,14 @@ fn notify_parent_stop(kernel: &Kernel, tg: &Arc<ThreadGroup>, status: i32, code:
     );
 }
 
+/// Whether `parent` reaps its exiting child `tg` automatically (the child
+/// exits with `SIGCHLD`, which the parent ignores or set `SA_NOCLDWAIT` for).
+pub fn parent_autoreaps(tg: &ThreadGroup, parent: &ThreadGroup) -> bool {
+    let exit_signal = tg.lock().exit_signal;
+    let act = action_of(parent, SIGCHLD);
+    exit_signal == SIGCHLD && (act.sa_handler == SIG_IGN || act.sa_flags & SA_NOCLDWAIT != 0)
+}
+
 /// Tells the parent a child exited: `SIGCHLD` (or the exit signal) and
 /// waking `wait`. Returns true when the parent reaps automatically
 /// (`SIGCHLD` ignored or `SA_NOCLDWAIT`).
@@ -196,8 +206,7 @@ pub fn notify_parent_exit(
         (s.exit_signal, s.creds.uid[0])
     };
     let act = action_of(parent, SIGCHLD);
-    let autoreap =
-        exit_signal == SIGCHLD && (act.sa_handler == SIG_IGN || act.sa_flags & SA_NOCLDWAIT != 0);
+    let autoreap = parent_autoreaps(tg, parent);
     // SA_NOCLDWAIT reaps automatically but still sends SIGCHLD; SIG_IGN
     // sends nothing (`do_notify_parent`).
     let silent = exit_signal == SIGCHLD && act.sa_handler == SIG_IGN;
@@ -259,6 +268,15 @@ pub fn memory_fault(task: &mut Task, addr: u64, code: i32) {
 }
 
 fn dequeue(task: &Task) -> Option<SigInfo> {
+    loop {
+        let mut info = dequeue_raw(task)?;
+        if super::timers::deliverable(&task.handle.tg, &mut info) {
+            return Some(info);
+        }
+    }
+}
+
+fn dequeue_raw(task: &Task) -> Option<SigInfo> {
     let mask = task.sigmask();
     // Synchronous faults first: SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE.
     let sync = sigbit(11) | sigbit(7) | sigbit(4) | sigbit(5) | sigbit(8);

@@ -302,7 +302,9 @@ impl Task {
                 break;
             }
             let space = self.mm.space().clone();
+            super::timers::guest_enter(&self.handle, &space);
             let stop = self.ctx.switch(&space, &mut self.regs);
+            super::timers::guest_leave(&self.handle, &space);
             match stop {
                 Stop::Syscall => self.syscall(),
                 Stop::Fault { addr, code, .. } => {

@@ -1,20 +1,30 @@
-//! Interval timers (`alarm`, `setitimer`): each armed timer is a host
-//! thread that sleeps until the deadline and signals the process. Arming
-//! again bumps a generation number, which retires the old thread.
+//! Timers and CPU clocks.
 //!
-//! `ITIMER_VIRTUAL` and `ITIMER_PROF` count wall time while the process
-//! lives, not its CPU time: a busy process sees them fire on time, an idle
-//! one too early.
+//! * Interval timers (`alarm`, `setitimer`) and POSIX timers
+//!   (`timer_create`): each armed timer is a host thread that sleeps until
+//!   the deadline and acts. Arming again bumps a generation number, which
+//!   retires the old thread.
+//! * CPU clocks: a guest thread's CPU time is the host CPU time the
+//!   platform charged to its address space while that thread ran guest
+//!   code (measured around every switch into the guest); a process's is
+//!   what the host charged to the whole address space.
+//!
+//! `ITIMER_VIRTUAL`, `ITIMER_PROF` and CPU-clock POSIX timers count wall
+//! time while the process lives, not its CPU time: a busy process sees
+//! them fire on time, an idle one too early.
 
-use std::sync::{Arc, Condvar, Mutex};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
 
+use abi::Errno;
 use abi::signal::SigInfo;
+use platform::AddressSpace;
 
-use super::process::lock;
+use super::process::{TaskHandle, lock, sigbit};
 use super::{Kernel, ThreadGroup};
 
-/// One interval timer of a process.
+/// One timer: a deadline, a period, and the host thread that waits.
 #[derive(Default)]
 pub struct IntervalTimer {
     state: Mutex<TimerState>,
@@ -38,8 +48,8 @@ impl IntervalTimer {
         (left, s.interval)
     }
 
-    /// Arms (or with a zero value, disarms) the timer; returns the old
-    /// (time left, interval).
+    /// Arms (or with a zero value, disarms) an interval timer that sends
+    /// `signo` to the process; returns the old (time left, interval).
     pub fn set(
         self: &Arc<Self>,
         kernel: &Arc<Kernel>,
@@ -48,27 +58,50 @@ impl IntervalTimer {
         value: Duration,
         interval: Duration,
     ) -> (Duration, Duration) {
+        let kernel = Arc::downgrade(kernel);
+        let tg = Arc::downgrade(tg);
+        let deadline = (!value.is_zero()).then(|| Instant::now() + value);
+        self.arm(deadline, interval, move |_| {
+            let (Some(k), Some(g)) = (kernel.upgrade(), tg.upgrade()) else {
+                return false;
+            };
+            if g.lock().zombie.is_some() {
+                return false;
+            }
+            super::signal::send_to_group(&k, &g, SigInfo::kill(signo, 0x80, 0, 0));
+            true
+        })
+    }
+
+    /// Arms the timer for `deadline` (or disarms it), repeating every
+    /// `interval` if nonzero; `fire(expirations)` runs at each expiry on the
+    /// timer's thread and returns false to stop it. Returns the old (time
+    /// left, interval).
+    fn arm(
+        self: &Arc<Self>,
+        deadline: Option<Instant>,
+        interval: Duration,
+        mut fire: impl FnMut(u64) -> bool + Send + 'static,
+    ) -> (Duration, Duration) {
         let old = self.get();
         let generation = {
             let mut s = lock(&self.state);
             s.generation += 1;
-            s.deadline = (!value.is_zero()).then(|| Instant::now() + value);
+            s.deadline = deadline;
             s.interval = interval;
             s.generation
         };
         self.cv.notify_all();
-        if value.is_zero() {
+        if deadline.is_none() {
             return old;
         }
         let timer = self.clone();
-        let kernel = Arc::downgrade(kernel);
-        let tg = Arc::downgrade(tg);
         let _ = std::thread::Builder::new()
-            .name("itimer".into())
+            .name("timer".into())
             .spawn(move || {
                 loop {
                     let mut s = lock(&timer.state);
-                    loop {
+                    let d = loop {
                         if s.generation != generation {
                             return;
                         }
@@ -77,25 +110,30 @@ impl IntervalTimer {
                         };
                         let now = Instant::now();
                         if now >= d {
-                            break;
+                            break d;
                         }
                         s = timer
                             .cv
                             .wait_timeout(s, d - now)
                             .map(|(g, _)| g)
                             .unwrap_or_else(|e| e.into_inner().0);
-                    }
-                    s.deadline = (!s.interval.is_zero()).then(|| Instant::now() + s.interval);
+                    };
+                    // Periods missed while late count as expirations too.
+                    let mut expirations = 1u64;
+                    s.deadline = if s.interval.is_zero() {
+                        None
+                    } else {
+                        let late = Instant::now().saturating_duration_since(d);
+                        let missed = (late.as_nanos() / s.interval.as_nanos()) as u64;
+                        expirations += missed;
+                        let step = s
+                            .interval
+                            .saturating_mul(u32::try_from(missed + 1).unwrap_or(u32::MAX));
+                        Some(d + step)
+                    };
                     let again = s.deadline.is_some();
                     drop(s);
-                    let (Some(k), Some(g)) = (kernel.upgrade(), tg.upgrade()) else {
-                        return;
-                    };
-                    if g.lock().zombie.is_some() {
-                        return;
-                    }
-                    super::signal::send_to_group(&k, &g, SigInfo::kill(signo, 0x80, 0, 0));
-                    if !again {
+                    if !fire(expirations) || !again {
                         return;
                     }
                 }
@@ -104,7 +142,148 @@ impl IntervalTimer {
     }
 }
 
-/// The three interval timers of a process.
+/// How a POSIX timer tells of its expiry (`sigevent`).
+#[derive(Clone)]
+pub enum Notify {
+    /// `SIGEV_NONE`: it does not.
+    None,
+    /// `SIGEV_SIGNAL`: a signal to the process.
+    Process(i32),
+    /// `SIGEV_THREAD_ID`: a signal to one thread.
+    Thread(i32, Weak<TaskHandle>),
+}
+
+#[derive(Default)]
+struct SignalState {
+    /// Bumped at every arming: a queued signal of an older arming is
+    /// dropped when dequeued (as Linux ≥ 6.13 does).
+    seq: u64,
+    /// Our signal is queued and not yet delivered.
+    queued: bool,
+    /// Expirations since the queued signal was sent.
+    overrun: u64,
+    /// The overrun of the last delivered signal (`timer_getoverrun`).
+    overrun_last: i32,
+}
+
+/// A POSIX timer (`timer_create`).
+pub struct PosixTimer {
+    /// Its id in the process.
+    pub id: i32,
+    /// The guest clock it measures.
+    pub clock: i32,
+    notify: Notify,
+    value: u64,
+    timer: Arc<IntervalTimer>,
+    sig: Mutex<SignalState>,
+}
+
+impl PosixTimer {
+    /// (time left, interval).
+    pub fn get(&self) -> (Duration, Duration) {
+        self.timer.get()
+    }
+
+    /// The overrun of the last delivered signal.
+    pub fn overrun(&self) -> i32 {
+        lock(&self.sig).overrun_last
+    }
+
+    /// Arms (`deadline` Some) or disarms the timer; returns the old (time
+    /// left, interval).
+    pub fn set(
+        self: &Arc<Self>,
+        kernel: &Arc<Kernel>,
+        tg: &Arc<ThreadGroup>,
+        deadline: Option<Instant>,
+        interval: Duration,
+    ) -> (Duration, Duration) {
+        let seq = {
+            let mut s = lock(&self.sig);
+            s.seq += 1;
+            s.queued = false;
+            s.overrun = 0;
+            s.seq
+        };
+        let me = Arc::downgrade(self);
+        let kernel = Arc::downgrade(kernel);
+        let tg = Arc::downgrade(tg);
+        self.timer.arm(deadline, interval, move |expirations| {
+            let (Some(t), Some(k), Some(g)) = (me.upgrade(), kernel.upgrade(), tg.upgrade()) else {
+                return false;
+            };
+            if g.lock().zombie.is_some() {
+                return false;
+            }
+            t.expire(&k, &g, seq, expirations);
+            true
+        })
+    }
+
+    fn expire(&self, kernel: &Kernel, tg: &Arc<ThreadGroup>, seq: u64, expirations: u64) {
+        let (signo, target) = match &self.notify {
+            Notify::None => return,
+            Notify::Process(s) => (*s, None),
+            Notify::Thread(s, t) => (*s, t.upgrade()),
+        };
+        let mut st = lock(&self.sig);
+        if st.seq != seq {
+            return;
+        }
+        if st.queued {
+            // Still queued? (It may have been discarded by an ignoring
+            // action or a sigaction change.)
+            let pending = match &target {
+                Some(t) => lock(&t.state).pending.set,
+                None => tg.lock().pending.set,
+            };
+            if pending & sigbit(signo) != 0 {
+                st.overrun = st.overrun.saturating_add(expirations);
+                return;
+            }
+        }
+        st.overrun = expirations - 1;
+        st.queued = true;
+        let mut info = SigInfo::timer(signo, self.id, 0, self.value);
+        info.fields[2] = seq; // `_sys_private`: the arming it belongs to
+        drop(st);
+        let sent = match &target {
+            Some(t) => super::signal::send_to_thread(kernel, t, info),
+            None => super::signal::send_to_group(kernel, tg, info),
+        };
+        if !sent {
+            lock(&self.sig).queued = false;
+        }
+    }
+}
+
+/// `si_code` of timer signals.
+const SI_TIMER: i32 = -2;
+
+/// Settles a signal being dequeued: a POSIX timer's gets its overrun count;
+/// one of a deleted or re-armed timer is dropped (false).
+pub fn deliverable(tg: &ThreadGroup, info: &mut SigInfo) -> bool {
+    if info.si_code != SI_TIMER || info.fields[2] == 0 {
+        return true;
+    }
+    let seq = info.fields[2];
+    info.fields[2] = 0;
+    let Some(t) = tg.timers.posix_timer(info.si_timerid()) else {
+        return false;
+    };
+    let mut st = lock(&t.sig);
+    if st.seq != seq {
+        return false;
+    }
+    let overrun = i32::try_from(st.overrun).unwrap_or(i32::MAX);
+    st.overrun_last = overrun;
+    st.overrun = 0;
+    st.queued = false;
+    info.set_si_overrun(overrun);
+    true
+}
+
+/// The timers of a process.
 #[derive(Default)]
 pub struct ProcessTimers {
     /// `ITIMER_REAL` (`SIGALRM`).
@@ -113,4 +292,125 @@ pub struct ProcessTimers {
     pub virt: Arc<IntervalTimer>,
     /// `ITIMER_PROF` (`SIGPROF`).
     pub prof: Arc<IntervalTimer>,
+    posix: Mutex<BTreeMap<i32, Arc<PosixTimer>>>,
+}
+
+/// Most POSIX timers a process may have (Linux bounds them by
+/// `RLIMIT_SIGPENDING`).
+const MAX_POSIX_TIMERS: usize = 32_768;
+
+impl ProcessTimers {
+    /// Creates a POSIX timer (disarmed) with the lowest free id.
+    pub fn create_posix(
+        &self,
+        clock: i32,
+        notify: Notify,
+        value: Option<u64>,
+    ) -> Result<Arc<PosixTimer>, Errno> {
+        let mut m = lock(&self.posix);
+        if m.len() >= MAX_POSIX_TIMERS {
+            return Err(Errno::EAGAIN);
+        }
+        let id = (0..).find(|i| !m.contains_key(i)).ok_or(Errno::EAGAIN)?;
+        let t = Arc::new(PosixTimer {
+            id,
+            clock,
+            notify,
+            // Without a sigevent, the value is the timer id.
+            value: value.unwrap_or(id as u64),
+            timer: Arc::default(),
+            sig: Mutex::default(),
+        });
+        m.insert(id, t.clone());
+        Ok(t)
+    }
+
+    /// POSIX timer `id`.
+    pub fn posix_timer(&self, id: i32) -> Option<Arc<PosixTimer>> {
+        lock(&self.posix).get(&id).cloned()
+    }
+
+    /// Deletes POSIX timer `id` (disarming it).
+    pub fn delete_posix(&self, id: i32) -> Result<(), Errno> {
+        let t = lock(&self.posix).remove(&id).ok_or(Errno::EINVAL)?;
+        lock(&t.sig).seq += 1;
+        t.timer.arm(None, Duration::ZERO, |_| false);
+        Ok(())
+    }
+
+    /// Deletes every POSIX timer (`execve`, exit).
+    pub fn clear_posix(&self) {
+        let ids: Vec<i32> = lock(&self.posix).keys().copied().collect();
+        for id in ids {
+            let _ = self.delete_posix(id);
+        }
+    }
+}
+
+/// A guest thread's CPU-time accounting.
+#[derive(Default, Clone, Copy, Debug)]
+pub struct ThreadCpu {
+    /// CPU time of completed runs of guest code, ns.
+    pub total: u64,
+    /// The address-space clock when the current run of guest code began.
+    pub since: Option<u64>,
+}
+
+fn boot_instant() -> Instant {
+    static BOOT: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *BOOT.get_or_init(Instant::now)
+}
+
+/// The clock an address space's CPU time is measured with: the host's
+/// charge to it if the platform knows it, else wall time.
+pub fn space_clock(space: &Arc<dyn AddressSpace>) -> u64 {
+    space
+        .cpu_time_ns()
+        .unwrap_or_else(|| boot_instant().elapsed().as_nanos() as u64)
+}
+
+/// The thread starts running guest code in `space`.
+pub fn guest_enter(handle: &TaskHandle, space: &Arc<dyn AddressSpace>) {
+    let now = space_clock(space);
+    lock(&handle.state).cpu.since = Some(now);
+}
+
+/// The thread stopped running guest code in `space`.
+pub fn guest_leave(handle: &TaskHandle, space: &Arc<dyn AddressSpace>) {
+    let now = space_clock(space);
+    let mut st = lock(&handle.state);
+    if let Some(s) = st.cpu.since.take() {
+        st.cpu.total += now.saturating_sub(s);
+    }
+}
+
+/// CPU time of thread `handle` running in `space`, ns.
+pub fn thread_cpu_ns(handle: &TaskHandle, space: &Arc<dyn AddressSpace>) -> u64 {
+    let cpu = lock(&handle.state).cpu;
+    match cpu.since {
+        Some(s) => cpu.total + space_clock(space).saturating_sub(s),
+        None => cpu.total,
+    }
+}
+
+/// CPU time of process `tg`, ns: the host's charge to its address space,
+/// or (on platforms that cannot tell) the sum of its threads' times.
+pub fn process_cpu_ns(tg: &ThreadGroup) -> u64 {
+    let (mm, threads, exited) = {
+        let s = tg.lock();
+        let mm = if s.zombie.is_some() {
+            None
+        } else {
+            s.mm.clone()
+        };
+        (mm, s.threads.clone(), s.cpu_self.0 + s.cpu_self.1)
+    };
+    let Some(mm) = mm else {
+        return exited;
+    };
+    let space = mm.space().clone();
+    if let Some(ns) = space.cpu_time_ns() {
+        return ns;
+    }
+    threads.iter().map(|t| thread_cpu_ns(t, &space)).sum()
 }

@@ -18,6 +18,7 @@ const SIGKILL: u64 = 9;
 const SIGSTOP: u64 = 19;
 const SI_USER: i32 = 0;
 const SI_TKILL: i32 = -6;
+const SI_TIMER: i32 = -2;
 
 pub(super) fn rt_sigaction(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let sig = a[0];
@@ -180,7 +181,7 @@ fn init_ignores(g: &Arc<Tg>, sig: i32) -> bool {
         .iter()
         .find(|t| t.tid == g.pid)
         .or(s.threads.first());
-    !main.is_some_and(|t| lock(&t.state).mask & sigbit(sig) != 0)
+    main.is_none_or(|t| lock(&t.state).mask & sigbit(sig) == 0)
 }
 
 /// Sends `info` to every process `pid` names (`kill(2)` semantics).
@@ -299,6 +300,10 @@ fn read_queued_info(task: &Task, sig: u64, addr: u64) -> Result<SigInfo, Errno> 
         return Err(Errno::EPERM);
     }
     info.si_signo = sig as i32;
+    if info.si_code == SI_TIMER {
+        // `_sys_private` ties kernel timer signals to their timer.
+        info.fields[2] = 0;
+    }
     Ok(info)
 }
 
@@ -366,7 +371,7 @@ pub(super) fn rt_sigtimedwait(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     } else {
         None
     };
-    let take = |task: &Task| -> Option<SigInfo> {
+    let take_raw = |task: &Task| -> Option<SigInfo> {
         let mut st = lock(&task.handle.state);
         let avail = st.pending.set & set;
         if avail != 0 {
@@ -381,6 +386,14 @@ pub(super) fn rt_sigtimedwait(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
             return s.pending.take_signo(signo);
         }
         None
+    };
+    let take = |task: &Task| -> Option<SigInfo> {
+        loop {
+            let mut info = take_raw(task)?;
+            if crate::kernel::timers::deliverable(&task.handle.tg, &mut info) {
+                return Some(info);
+            }
+        }
     };
     // The waited-for signals are unblocked for the wait (as Linux does by
     // temporarily unblocking them), without running their handlers.
