@@ -8,6 +8,9 @@ use std::os::fd::OwnedFd;
 pub enum PlatformKind {
     /// One traced stub process per address space, `PTRACE_SYSEMU` per syscall.
     Ptrace,
+    /// Stub threads run free; syscalls trap into a handler that hands them
+    /// to the Sentry through shared memory.
+    Systrap,
 }
 
 /// Everything the Sentry needs to start the first guest process. Host
@@ -97,10 +100,27 @@ pub fn run(
     // Host threads made after `prepare` share its dropped capabilities
     // (capabilities are per thread): stubs forked by the platform's
     // factory thread must not have more than the threads that trace them.
-    let platform: Arc<dyn platform::Platform> = Arc::new(
-        platform::ptrace::PtracePlatform::new(memory.raw_fd())
-            .map_err(|e| BootError::Platform(e.to_string()))?,
-    );
+    let platform: Arc<dyn platform::Platform> = match config.platform {
+        PlatformKind::Ptrace => Arc::new(
+            platform::ptrace::PtracePlatform::new(memory.raw_fd())
+                .map_err(|e| BootError::Platform(e.to_string()))?,
+        ),
+        PlatformKind::Systrap => {
+            let mem = memory.clone();
+            let alloc: platform::systrap::Allocator = Arc::new(move |len| {
+                let range = mem.allocate(len).ok()?;
+                Some(platform::systrap::RegionAlloc {
+                    offset: range.offset,
+                    ptr: mem.host_address(range.offset)?,
+                    keep: Box::new(range),
+                })
+            });
+            Arc::new(
+                platform::systrap::SystrapPlatform::new(memory.raw_fd(), alloc)
+                    .map_err(|e| BootError::Platform(e.to_string()))?,
+            )
+        }
+    };
     let client = Arc::new(gofer::Client::new(config.gofer));
     let lower =
         GoferNode::attach(client).map_err(|e| BootError::Host(format!("gofer attach: {e}")))?;
@@ -183,6 +203,7 @@ pub fn run(
         regs: loaded.regs,
         fds,
         fs,
+        fs_share: None,
         tid: 1,
         pid: 1,
         creds: Credentials::default(),

@@ -1,6 +1,7 @@
 //! Creating and ending tasks: clone (threads, processes, vfork), execve,
 //! thread and process exit, reparenting, zombies and `wait`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -14,6 +15,7 @@ use super::signal::{self, SIG_DFL, SIG_IGN};
 use super::task::VforkDone;
 use super::{Kernel, Task};
 use crate::mm::{MemoryManager, UserPtr};
+use crate::vfs::FsContext;
 
 /// `clone` flags.
 pub mod flags {
@@ -69,10 +71,81 @@ pub struct CloneArgs {
     pub pidfd: u64,
 }
 
-/// Creates a thread or process; returns the child's tid.
-pub fn clone(task: &mut Task, a: CloneArgs) -> Result<i32, Errno> {
+/// The file-system context (root, cwd, umask) of tasks created with
+/// `CLONE_FS`. Each task works on its own copy (`Task::fs`): a change is
+/// published here after the system call that made it, and the other tasks
+/// pick it up before their next system call.
+pub struct SharedFs {
+    generation: AtomicU64,
+    ctx: Mutex<FsContext>,
+}
+
+/// A task's tie to a [`SharedFs`]: the generation its copy reflects.
+pub struct FsLink {
+    shared: Arc<SharedFs>,
+    seen: u64,
+}
+
+/// What identifies a file-system context's state.
+pub type FsPrint = (usize, usize, u32);
+
+fn fs_print(fs: &FsContext) -> FsPrint {
+    (
+        Arc::as_ptr(&fs.root) as usize,
+        Arc::as_ptr(&fs.cwd) as usize,
+        fs.umask,
+    )
+}
+
+/// Before a system call: picks up changes other `CLONE_FS` tasks made.
+pub fn fs_pull(task: &mut Task) -> Option<FsPrint> {
+    let link = task.fs_share.as_mut()?;
+    if link.shared.generation.load(Ordering::Acquire) != link.seen {
+        let ctx = lock(&link.shared.ctx);
+        task.fs = ctx.clone();
+        link.seen = link.shared.generation.load(Ordering::Acquire);
+    }
+    Some(fs_print(&task.fs))
+}
+
+/// After a system call: publishes a change of root, cwd or umask.
+pub fn fs_push(task: &mut Task, before: Option<FsPrint>) {
+    let Some(before) = before else {
+        return;
+    };
+    if fs_print(&task.fs) == before {
+        return;
+    }
+    let Some(link) = task.fs_share.as_mut() else {
+        return;
+    };
+    let mut ctx = lock(&link.shared.ctx);
+    *ctx = task.fs.clone();
+    link.seen = link.shared.generation.fetch_add(1, Ordering::AcqRel) + 1;
+}
+
+/// The `CLONE_FS` link for a child of `task` (made shared on first use).
+fn fs_link_for_child(task: &mut Task) -> FsLink {
+    let link = task.fs_share.get_or_insert_with(|| FsLink {
+        shared: Arc::new(SharedFs {
+            generation: AtomicU64::new(0),
+            ctx: Mutex::new(task.fs.clone()),
+        }),
+        seen: 0,
+    });
+    FsLink {
+        shared: link.shared.clone(),
+        seen: link.seen,
+    }
+}
+
+/// Rejects contradictory `clone` flags (`EINVAL`), before anything else is
+/// looked at (Linux's `copy_process` checks).
+pub fn check_clone_flags(f: u64) -> Result<(), Errno> {
     use flags::*;
-    let f = a.flags;
+    if f & NEWNS != 0 && f & FS != 0 {
+        return Err(Errno::EINVAL);
+    }
     if f & THREAD != 0 && f & SIGHAND == 0 {
         return Err(Errno::EINVAL);
     }
@@ -82,9 +155,14 @@ pub fn clone(task: &mut Task, a: CloneArgs) -> Result<i32, Errno> {
     if f & THREAD != 0 && f & PIDFD != 0 {
         return Err(Errno::EINVAL);
     }
-    if f & NEWNS != 0 && f & FS != 0 {
-        return Err(Errno::EINVAL);
-    }
+    Ok(())
+}
+
+/// Creates a thread or process; returns the child's tid.
+pub fn clone(task: &mut Task, a: CloneArgs) -> Result<i32, Errno> {
+    use flags::*;
+    let f = a.flags;
+    check_clone_flags(f)?;
     let kernel = task.kernel.clone();
     // RLIMIT_NPROC counts the user's processes (root is exempt).
     if f & THREAD == 0 && task.creds.uid[0] != 0 {
@@ -182,6 +260,7 @@ pub fn clone(task: &mut Task, a: CloneArgs) -> Result<i32, Errno> {
     };
     let vfork = (f & VFORK != 0).then(|| Arc::new(VforkDone::default()));
     let ctx = kernel.platform.new_context().map_err(|_| Errno::EAGAIN)?;
+    let fs_share = (f & FS != 0).then(|| fs_link_for_child(task));
     let mut child = Task {
         kernel: kernel.clone(),
         handle,
@@ -190,6 +269,7 @@ pub fn clone(task: &mut Task, a: CloneArgs) -> Result<i32, Errno> {
         regs,
         fds,
         fs: task.fs.clone(),
+        fs_share,
         tid,
         pid: tg.pid,
         creds: task.creds,

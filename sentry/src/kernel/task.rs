@@ -236,6 +236,8 @@ pub struct Task {
     pub fds: FdTable,
     /// Root, working directory, umask.
     pub fs: FsContext,
+    /// The context shared with `CLONE_FS` tasks, if any.
+    pub fs_share: Option<super::lifecycle::FsLink>,
     /// Thread id.
     pub tid: i32,
     /// Process id.
@@ -330,7 +332,9 @@ impl Task {
     fn syscall(&mut self) {
         let nr = self.regs.syscall_nr();
         let args = self.regs.syscall_args();
+        let fs_before = super::lifecycle::fs_pull(self);
         let result = crate::syscalls::dispatch(self, nr, &args);
+        super::lifecycle::fs_push(self, fs_before);
         if self.regs_replaced {
             self.regs_replaced = false;
             return;

@@ -13,6 +13,7 @@ use crate::mm::UserPtr;
 const SIGCHLD: i32 = 17;
 
 fn do_clone(task: &mut Task, a: CloneArgs) -> SyscallResult {
+    lifecycle::check_clone_flags(a.flags)?;
     if a.flags & flags::NAMESPACES != 0 {
         // New namespaces inside the sandbox are not supported yet.
         return Err(Errno::EPERM);
