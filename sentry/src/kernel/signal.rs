@@ -221,7 +221,10 @@ pub fn notify_parent_exit(
         send_to_group(
             kernel,
             parent,
-            SigInfo::sigchld(code, tg.pid, uid, st, 0, 0),
+            SigInfo {
+                si_signo: exit_signal,
+                ..SigInfo::sigchld(code, tg.pid, uid, st, 0, 0)
+            },
         );
     }
     parent.child_events.notify_all();

@@ -265,7 +265,12 @@ pub(super) fn futex(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let uaddr = a[0];
     // Linux (since 4.5) takes FUTEX_CLOCK_REALTIME only where the timeout
     // is absolute.
-    if realtime && !matches!(cmd, FUTEX_WAIT_BITSET | FUTEX_WAIT_REQUEUE_PI | FUTEX_LOCK_PI2) {
+    if realtime
+        && !matches!(
+            cmd,
+            FUTEX_WAIT_BITSET | FUTEX_WAIT_REQUEUE_PI | FUTEX_LOCK_PI2
+        )
+    {
         return Err(Errno::ENOSYS);
     }
     match cmd {

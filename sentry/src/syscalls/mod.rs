@@ -6,6 +6,7 @@ mod fs;
 mod fsmeta;
 mod futex;
 mod mem;
+mod pidfd;
 mod process;
 mod signal;
 mod table;

@@ -3,7 +3,7 @@
 
 use abi::syscalls::nr;
 
-use super::{SyscallResult, fs, fsmeta, futex, mem, process, signal, task, time};
+use super::{SyscallResult, fs, fsmeta, futex, mem, pidfd, process, signal, task, time};
 use crate::kernel::Task;
 
 /// A system-call handler.
@@ -72,6 +72,8 @@ pub static TABLE: [Option<Handler>; SIZE] = table! {
     CLONE3 => task::clone3,
     FUTEX_WAITV => futex::futex_waitv,
     KILL => signal::kill,
+    PIDFD_OPEN => pidfd::pidfd_open,
+    PIDFD_SEND_SIGNAL => pidfd::pidfd_send_signal,
     UNAME => process::uname,
     FCNTL => fs::fcntl,
     FLOCK => fs::flock,
