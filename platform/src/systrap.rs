@@ -27,6 +27,8 @@
 //! | 32 | `fs` base (read on stop, written on resume) |
 //! | 40 | syscall-user-dispatch selector byte |
 //! | 48 | `si_syscall` |
+//! | 56 | the Sentry sleeps on the state word (stub must wake it) |
+//! | 60 | the stub sleeps on the state word (Sentry must wake it) |
 //! | 64 | scratch (`stack_t`, `sigaction` structures at set-up) |
 //! | 4096.. | alternate signal stack |
 //!
@@ -98,7 +100,15 @@ fn futex_wake(word: &AtomicU32) {
 fn futex_wait(word: &AtomicU32, val: u32) {
     // SAFETY: as above; the kernel only reads the word.
     unsafe {
-        libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAIT, val, 0, 0, 0);
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAIT,
+            val,
+            0,
+            0,
+            0,
+        );
     }
 }
 
@@ -121,7 +131,42 @@ fn wait_for(word: &AtomicU32, want: u32, spin: u32) -> u32 {
     }
 }
 
+/// Like [`wait_for`] for a guest thread's state word, with the "Sentry
+/// sleeps" flag at `sleeping` so the stub wakes the Sentry only when needed.
+fn wait_stop(word: &AtomicU32, sleeping: &AtomicU32, spin: u32) -> u32 {
+    for _ in 0..spin {
+        let v = word.load(Ordering::Acquire);
+        if v == ST_STOPPED || v == ST_EXITED {
+            return v;
+        }
+        std::hint::spin_loop();
+    }
+    loop {
+        sleeping.store(1, Ordering::SeqCst);
+        let v = word.load(Ordering::SeqCst);
+        if v == ST_STOPPED || v == ST_EXITED {
+            sleeping.store(0, Ordering::SeqCst);
+            return v;
+        }
+        futex_wait(word, v);
+        sleeping.store(0, Ordering::SeqCst);
+    }
+}
+
 type FactoryJob = Box<dyn FnOnce() + Send>;
+
+/// CPUs this process may run on (`sched_getaffinity`; opens no files, so
+/// it works under the Sentry's seccomp filter).
+fn host_cpus() -> usize {
+    // SAFETY: cpu_set_t is plain data; the pointer is valid for the call.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return 1;
+        }
+        usize::try_from(libc::CPU_COUNT(&set)).unwrap_or(1).max(1)
+    }
+}
 
 /// The systrap platform.
 pub struct SystrapPlatform {
@@ -147,12 +192,12 @@ impl SystrapPlatform {
                 what: "start stub factory",
                 err,
             })?;
-        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cpus = host_cpus();
         Ok(SystrapPlatform {
             memory_fd,
             alloc,
             factory: Mutex::new(tx),
-            spin: if cpus > 1 { 2000 } else { 0 },
+            spin: if cpus > 1 { 2_000 } else { 0 },
         })
     }
 }
@@ -185,7 +230,9 @@ fn inject(pid: i32, nr: i64, args: [u64; 6]) -> Result<i64> {
     // SAFETY: waits for our tracee; status is valid.
     unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
     if !libc::WIFSTOPPED(status) || libc::WSTOPSIG(status) != libc::SIGTRAP {
-        return Err(PlatformError::Stub(format!("injected syscall {nr}: status {status:#x}")));
+        return Err(PlatformError::Stub(format!(
+            "injected syscall {nr}: status {status:#x}"
+        )));
     }
     // SAFETY: as above.
     if unsafe { libc::ptrace(libc::PTRACE_GETREGS, pid, 0, &mut regs) } < 0 {
@@ -236,7 +283,11 @@ fn set_up_stub(pid: i32, memory_fd: i32, region_off: u64, region: usize) -> Resu
         libc::SIGTRAP,
         SIG_INTERRUPT,
     ] {
-        inject(pid, libc::SYS_rt_sigaction, [sig as u64, REGION_ADDR + 128, 0, 8, 0, 0])?;
+        inject(
+            pid,
+            libc::SYS_rt_sigaction,
+            [sig as u64, REGION_ADDR + 128, 0, 8, 0, 0],
+        )?;
     }
     let mut regs = Regs::default().0;
     // SAFETY: stopped and traced by this thread.
@@ -255,7 +306,8 @@ fn set_up_stub(pid: i32, memory_fd: i32, region_off: u64, region: usize) -> Resu
 
 impl Platform for SystrapPlatform {
     fn new_address_space(&self) -> Result<Arc<dyn AddressSpace>> {
-        let region = (self.alloc)(REGION_SIZE).ok_or_else(|| PlatformError::Stub("no memory for the stub region".into()))?;
+        let region = (self.alloc)(REGION_SIZE)
+            .ok_or_else(|| PlatformError::Stub("no memory for the stub region".into()))?;
         let memory_fd = self.memory_fd;
         let (off, ptr) = (region.offset, region.ptr);
         let (tx, rx) = mpsc::channel();
@@ -370,7 +422,13 @@ impl SysProcess {
             return false;
         };
         // SAFETY: `stack_offset` checked the range lies inside the slot.
-        unsafe { std::ptr::copy_nonoverlapping((self.base + off as usize) as *const u8, out.as_mut_ptr(), out.len()) };
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                (self.base + off as usize) as *const u8,
+                out.as_mut_ptr(),
+                out.len(),
+            )
+        };
         true
     }
 
@@ -379,7 +437,13 @@ impl SysProcess {
             return false;
         };
         // SAFETY: as in `read_stack`.
-        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), (self.base + off as usize) as *mut u8, data.len()) };
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                data.as_ptr(),
+                (self.base + off as usize) as *mut u8,
+                data.len(),
+            )
+        };
         true
     }
 
@@ -462,7 +526,7 @@ impl SysProcess {
             });
         }
         // The new thread stops in its handler (ud2) once set up.
-        if wait_for(self.word(slot, 0), ST_STOPPED, self.spin) != ST_STOPPED {
+        if wait_stop(self.word(slot, 0), self.word(slot, 56), self.spin) != ST_STOPPED {
             return Err(PlatformError::Stub("new stub thread died".into()));
         }
         self.slots_lock().tids.insert(slot, tid as i32);
@@ -567,8 +631,8 @@ const MC: u64 = 40;
 impl SystrapContext {
     fn write_regs(p: &SysProcess, slot: u64, uc: u64, r: &libc::user_regs_struct) -> bool {
         let g = [
-            r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rdi, r.rsi, r.rbp, r.rbx, r.rdx, r.rax,
-            r.rcx, r.rsp, r.rip, r.eflags,
+            r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rdi, r.rsi, r.rbp, r.rbx,
+            r.rdx, r.rax, r.rcx, r.rsp, r.rip, r.eflags,
         ];
         let mut bytes = Vec::with_capacity(g.len() * 8 + 8);
         for v in g {
@@ -580,7 +644,8 @@ impl SystrapContext {
         bytes.extend_from_slice(&0u16.to_le_bytes());
         bytes.extend_from_slice(&0x2bu16.to_le_bytes());
         // The guest runs with no host signal blocked.
-        p.write_stack(slot, uc + MC, &bytes) && p.write_stack(slot, uc + MC + 256, &0u64.to_le_bytes())
+        p.write_stack(slot, uc + MC, &bytes)
+            && p.write_stack(slot, uc + MC + 256, &0u64.to_le_bytes())
     }
 
     fn read_regs(p: &SysProcess, slot: u64, uc: u64, r: &mut libc::user_regs_struct) -> bool {
@@ -626,7 +691,11 @@ impl SystrapContext {
         }
         let magic = u32::from_le_bytes(sw[0..4].try_into().unwrap_or([0; 4]));
         let size = u32::from_le_bytes(sw[20..24].try_into().unwrap_or([0; 4])) as usize;
-        let size = if magic == 0x4650_5853 && (512..=8192).contains(&size) { size } else { 512 };
+        let size = if magic == 0x4650_5853 && (512..=8192).contains(&size) {
+            size
+        } else {
+            512
+        };
         p.stack_offset(slot, fp, size as u64)?;
         Some((fp, size))
     }
@@ -662,9 +731,13 @@ impl Context for SystrapContext {
             self.running.pid.store(p.pid, Ordering::Release);
             self.running.tid.store(tid, Ordering::Release);
         }
-        st.store(ST_RESUME, Ordering::Release);
-        futex_wake(st);
-        let v = wait_for(st, ST_STOPPED, self.spin);
+        // Resume (a full barrier before reading the stub's sleep flag) and
+        // wake the stub only if it sleeps.
+        st.swap(ST_RESUME, Ordering::SeqCst);
+        if p.word(slot, 60).load(Ordering::SeqCst) != 0 {
+            futex_wake(st);
+        }
+        let v = wait_stop(st, p.word(slot, 56), self.spin);
         self.running.tid.store(0, Ordering::Release);
         if v != ST_STOPPED {
             return Stop::Lost;
@@ -691,7 +764,9 @@ impl Context for SystrapContext {
                 access: Access::Unknown,
                 code,
             },
-            libc::SIGBUS | libc::SIGFPE | libc::SIGILL | libc::SIGTRAP => Stop::Signal(HostSignal { signo, code, addr }),
+            libc::SIGBUS | libc::SIGFPE | libc::SIGILL | libc::SIGTRAP => {
+                Stop::Signal(HostSignal { signo, code, addr })
+            }
             _ => Stop::Lost,
         }
     }
@@ -712,8 +787,11 @@ impl Context for SystrapContext {
 
     fn fp_state(&mut self, space: &Arc<dyn AddressSpace>) -> Result<Vec<u8>> {
         let p = proc_of(space).ok_or_else(|| PlatformError::Stub("not a systrap space".into()))?;
-        let slot = p.my_slot().ok_or_else(|| PlatformError::Stub("no stub thread".into()))?;
-        let (addr, size) = Self::fp_area(p, slot).ok_or_else(|| PlatformError::Stub("bad FP state".into()))?;
+        let slot = p
+            .my_slot()
+            .ok_or_else(|| PlatformError::Stub("no stub thread".into()))?;
+        let (addr, size) =
+            Self::fp_area(p, slot).ok_or_else(|| PlatformError::Stub("bad FP state".into()))?;
         let mut out = vec![0u8; size];
         if !p.read_stack(slot, addr, &mut out) {
             return Err(PlatformError::Stub("bad FP state".into()));
@@ -723,8 +801,11 @@ impl Context for SystrapContext {
 
     fn set_fp_state(&mut self, space: &Arc<dyn AddressSpace>, state: &[u8]) -> Result<()> {
         let p = proc_of(space).ok_or_else(|| PlatformError::Stub("not a systrap space".into()))?;
-        let slot = p.my_slot().ok_or_else(|| PlatformError::Stub("no stub thread".into()))?;
-        let (addr, size) = Self::fp_area(p, slot).ok_or_else(|| PlatformError::Stub("bad FP state".into()))?;
+        let slot = p
+            .my_slot()
+            .ok_or_else(|| PlatformError::Stub("no stub thread".into()))?;
+        let (addr, size) =
+            Self::fp_area(p, slot).ok_or_else(|| PlatformError::Stub("bad FP state".into()))?;
         let n = size.min(state.len());
         // Keep the frame's own software bytes (sizes, magic) intact.
         let mut buf = state[..n].to_vec();

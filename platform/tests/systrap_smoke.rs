@@ -72,7 +72,10 @@ fn syscall_fault_and_second_thread() {
     let handle = space.new_thread().expect("new thread");
     let space2: Arc<dyn platform::AddressSpace> = space.clone();
     let t = std::thread::spawn(move || {
-        let mut ctx2 = SystrapPlatform::new(-1, Arc::new(|_| None)).expect("p").new_context().expect("ctx");
+        let mut ctx2 = SystrapPlatform::new(-1, Arc::new(|_| None))
+            .expect("p")
+            .new_context()
+            .expect("ctx");
         ctx2.adopt(&space2, handle).expect("adopt");
         let mut regs = Regs::new_user(0x400000, 0x500000);
         let stop = ctx2.switch(&space2, &mut regs);

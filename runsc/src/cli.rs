@@ -32,7 +32,7 @@ pub struct GlobalFlags {
     #[arg(long, value_name = "DIR", default_value = "/var/run/runsc")]
     pub root: PathBuf,
     /// Which platform runs guest code.
-    #[arg(long, value_enum, default_value_t = Platform::Ptrace)]
+    #[arg(long, value_enum, default_value_t = Platform::Systrap)]
     pub platform: Platform,
     /// Networking mode (only `none` behaviour exists: the sandbox has no network).
     #[arg(long, value_enum, default_value_t = Network::Sandbox)]

@@ -28,7 +28,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// Platforms every guest test runs on unless `RVISOR_PLATFORMS` says otherwise.
-pub const DEFAULT_PLATFORMS: &[&str] = &["ptrace"];
+pub const DEFAULT_PLATFORMS: &[&str] = &["systrap", "ptrace"];
 
 /// How long one run (native or sandboxed) may take before it is killed.
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(30);

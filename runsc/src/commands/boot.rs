@@ -39,7 +39,10 @@ pub fn run(global: &GlobalFlags, args: BootArgs) -> Result<i32> {
     let gofer = take_inherited_fd(args.gofer_fd, "--gofer-fd")?;
     let platform = match config.platform.as_str() {
         "ptrace" => PlatformKind::Ptrace,
-        other => bail!("platform {other} is not supported yet; use --platform=ptrace"),
+        "systrap" => PlatformKind::Systrap,
+        other => bail!(
+            "platform {other} is not supported yet; use --platform=systrap or --platform=ptrace"
+        ),
     };
 
     let (uid, gid) = sandbox::effective_ids();

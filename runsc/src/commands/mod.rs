@@ -11,9 +11,9 @@ use std::sync::atomic::{AtomicI32, Ordering};
 
 /// Refuses platforms that do not exist yet.
 pub fn check_platform(platform: Platform) -> Result<()> {
-    if platform != Platform::Ptrace {
+    if platform == Platform::Kvm {
         bail!(
-            "platform {} is not supported yet; use --platform=ptrace",
+            "platform {} is not supported yet; use --platform=systrap or --platform=ptrace",
             platform.name()
         );
     }

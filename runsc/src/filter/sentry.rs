@@ -36,6 +36,9 @@ const PTHREAD_FLAGS: u64 = (CLONE_VM
     | CLONE_PARENT_SETTID
     | CLONE_CHILD_CLEARTID) as u64;
 
+/// `prctl` option enabling syscall user dispatch (Linux 5.11+).
+const PR_SET_SYSCALL_USER_DISPATCH: u64 = 59;
+
 /// The Sentry's allow-list.
 pub fn allow_list() -> Vec<Allowed> {
     vec![
@@ -145,7 +148,8 @@ pub fn allow_list() -> Vec<Allowed> {
         // sentry: duplicating host FDs.
         allow(SYS_dup, "dup"),
         // stub: prctl(PR_SET_PDEATHSIG) and prctl(PR_SET_DUMPABLE) at stub
-        // start; runtime: naming host threads (PR_SET_NAME). Nothing else.
+        // start, prctl(PR_SET_SYSCALL_USER_DISPATCH) in each systrap stub
+        // thread; runtime: naming host threads (PR_SET_NAME). Nothing else.
         allow_arg_in(
             SYS_prctl,
             "prctl",
@@ -154,6 +158,7 @@ pub fn allow_list() -> Vec<Allowed> {
                 PR_SET_PDEATHSIG as u64,
                 PR_SET_DUMPABLE as u64,
                 PR_SET_NAME as u64,
+                PR_SET_SYSCALL_USER_DISPATCH,
             ],
         ),
         // stub: unregistering the inherited rseq area.

@@ -152,6 +152,13 @@ impl MemoryFile {
             .is_some_and(|end| end <= FILE_SIZE)
     }
 
+    /// The Sentry's address of byte `offset` of the file (for platforms
+    /// that share memory with stubs).
+    pub fn host_address(&self, offset: u64) -> Option<usize> {
+        self.check(offset, 0)
+            .then(|| self.base as usize + offset as usize)
+    }
+
     /// Copies bytes of the file at `offset` into `dst`.
     pub fn read(&self, offset: u64, dst: &mut [u8]) {
         if !self.check(offset, dst.len()) {

@@ -104,7 +104,7 @@ struct MmInner {
     brk_start: u64,
     brk: u64,
     /// Host ranges no guest mapping may use (the stub's code).
-    reserved: (u64, u64),
+    reserved: [(u64, u64); 2],
     /// The guest's `argv` and `envp` areas, for `/proc/PID/cmdline`.
     args: (u64, u64),
     env: (u64, u64),
@@ -120,7 +120,13 @@ impl MemoryManager {
                 vmas: BTreeMap::new(),
                 brk_start: 0,
                 brk: 0,
-                reserved: platform::stub::stub_range(),
+                reserved: [
+                    platform::stub::stub_range(),
+                    (
+                        platform::systrap::REGION_ADDR,
+                        platform::systrap::REGION_ADDR + platform::systrap::REGION_SIZE,
+                    ),
+                ],
                 args: (0, 0),
                 env: (0, 0),
             }),
@@ -156,7 +162,7 @@ impl MemoryManager {
             if end > TASK_SIZE || req.addr < MIN_ADDR.min(PAGE) {
                 return Err(Errno::ENOMEM);
             }
-            if overlaps(inner.reserved, req.addr, end) {
+            if reserved(&inner.reserved, req.addr, end) {
                 return Err(Errno::ENOMEM);
             }
             if req.noreplace
@@ -357,7 +363,7 @@ impl MemoryManager {
             // Grow in place when this is the end of the VMA and the space after is free.
             let new_end = old.checked_add(new_len).ok_or(Errno::ENOMEM)?;
             let free_after = new_end <= TASK_SIZE
-                && !overlaps(inner.reserved, old_end, new_end)
+                && !reserved(&inner.reserved, old_end, new_end)
                 && !inner
                     .vmas
                     .values()
@@ -457,7 +463,7 @@ impl MemoryManager {
         };
         if new_top > old_top {
             let len = new_top - old_top;
-            if overlaps(inner.reserved, old_top, new_top)
+            if reserved(&inner.reserved, old_top, new_top)
                 || inner
                     .vmas
                     .values()
@@ -740,6 +746,10 @@ impl MemoryManager {
     }
 }
 
+fn reserved(rs: &[(u64, u64)], start: u64, end: u64) -> bool {
+    rs.iter().any(|r| overlaps(*r, start, end))
+}
+
 fn overlaps(r: (u64, u64), start: u64, end: u64) -> bool {
     r.0 < end && start < r.1
 }
@@ -757,7 +767,7 @@ fn vma_at(inner: &MmInner, addr: u64) -> Option<&Vma> {
 /// else the highest gap below [`MMAP_BASE`].
 fn find_free(inner: &MmInner, hint: u64, len: u64) -> Result<u64, Errno> {
     let taken = |s: u64, e: u64| {
-        overlaps(inner.reserved, s, e) || inner.vmas.values().any(|v| v.start < e && s < v.end)
+        reserved(&inner.reserved, s, e) || inner.vmas.values().any(|v| v.start < e && s < v.end)
     };
     if hint >= MIN_ADDR
         && let Some(end) = hint.checked_add(len)
@@ -772,8 +782,8 @@ fn find_free(inner: &MmInner, hint: u64, len: u64) -> Result<u64, Errno> {
         if lo < MIN_ADDR {
             return Err(Errno::ENOMEM);
         }
-        if overlaps(inner.reserved, lo, top) {
-            top = inner.reserved.0;
+        if let Some(r) = inner.reserved.iter().find(|r| overlaps(**r, lo, top)) {
+            top = r.0;
             continue;
         }
         match inner.vmas.range(..top).next_back() {

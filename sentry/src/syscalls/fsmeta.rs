@@ -624,8 +624,10 @@ fn set(task: &mut Task, d: &Arc<Dentry>, mut s: SetAttr) -> SyscallResult {
         // chown_ok / chgrp_ok: the owner may keep its uid and pick one of
         // its groups; anything else needs CAP_CHOWN.
         let uid_ok = s.uid.is_none_or(|u| owner && u == at.uid) || c.has_cap(cap::CHOWN);
-        let gid_ok =
-            s.gid.is_none_or(|g| owner && (g == at.gid || c.in_group(g))) || c.has_cap(cap::CHOWN);
+        let gid_ok = s
+            .gid
+            .is_none_or(|g| owner && (g == at.gid || c.in_group(g)))
+            || c.has_cap(cap::CHOWN);
         // chmod: the owner or CAP_FOWNER.
         let mode_ok = s.mode.is_none() || owner || c.has_cap(cap::FOWNER);
         if !uid_ok || !gid_ok || !mode_ok {

@@ -232,9 +232,8 @@ pub(super) fn mremap(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         && new > old
     {
         let v = task.mm.vma_containing(a[0]);
-        let data = v.is_some_and(|v| {
-            is_data(v.prot.write, v.shared, matches!(v.name, VmaName::Stack))
-        });
+        let data =
+            v.is_some_and(|v| is_data(v.prot.write, v.shared, matches!(v.name, VmaName::Stack)));
         check_vm_limits(task, new - old, data, None)?;
     }
     task.mm

@@ -808,7 +808,11 @@ fn prio_targets(task: &Task, which: u64, who: i32) -> Result<Vec<i32>, Errno> {
                 .collect()
         }
         PRIO_USER => {
-            let uid = if who == 0 { task.creds.uid[0] } else { who as u32 };
+            let uid = if who == 0 {
+                task.creds.uid[0]
+            } else {
+                who as u32
+            };
             tasks
                 .groups
                 .values()
