@@ -137,6 +137,7 @@ pub fn run(
         cpus,
         tasks: Mutex::new(Default::default()),
         futexes: Default::default(),
+        tracees: Default::default(),
     });
     // Mounts: /dev, /proc; /tmp stays in the overlay.
     if let Ok(d) = root.child(b"dev") {

@@ -421,6 +421,7 @@ pub fn exit_thread(task: &mut Task, status: i32) {
         s.threads.is_empty()
     };
     lock(&kernel.tasks).threads.remove(&task.tid);
+    kernel.tracees.detach(task.tid);
     tg.thread_events.notify_all();
     if !last {
         return;
@@ -591,8 +592,34 @@ pub fn wait(task: &Task, target: WaitTarget, options: u32) -> Result<Option<Wait
     let tg = task.handle.tg.clone();
     let kernel = task.kernel.clone();
     let scan = || -> Result<Option<WaitResult>, Errno> {
-        let children = tg.lock().children.clone();
+        // Stops of threads this process traces come first.
         let mut any = false;
+        for (tid, t) in kernel.tracees.stopped_of(&tg) {
+            let matches = match target {
+                WaitTarget::Any => true,
+                WaitTarget::Pid(p) => p == tid,
+                WaitTarget::Pgid(_) => true,
+            };
+            if !matches {
+                continue;
+            }
+            any = true;
+            let mut s = lock(&t.state);
+            if let Some(status) = s.stop
+                && !s.reported
+            {
+                if options & WNOWAIT == 0 {
+                    s.reported = true;
+                }
+                return Ok(Some(WaitResult {
+                    pid: tid,
+                    status,
+                    uid: 0,
+                    cpu: (0, 0),
+                }));
+            }
+        }
+        let children = tg.lock().children.clone();
         for c in children {
             let (pid, pgid, exit_signal) = {
                 let s = c.lock();

@@ -4,6 +4,7 @@ pub mod futex;
 mod host;
 pub mod lifecycle;
 pub mod process;
+pub mod ptrace;
 pub mod random;
 pub mod signal;
 mod task;
@@ -49,6 +50,8 @@ pub struct Kernel {
     pub tasks: Mutex<Tasks>,
     /// Futex waiters.
     pub futexes: futex::Futexes,
+    /// Threads traced by other guest processes.
+    pub tracees: ptrace::Tracees,
 }
 
 impl Kernel {

@@ -298,6 +298,9 @@ impl Task {
                 self.exiting = Some(status);
             }
             if self.exiting.is_none() {
+                if super::ptrace::any(&self.kernel) {
+                    super::ptrace::signal_stop(self);
+                }
                 super::signal::handle_signals(self);
             }
             if self.exiting.is_some() {
@@ -315,6 +318,10 @@ impl Task {
                     }
                 }
                 Stop::Signal(s) => {
+                    if s.signo == abi::signal::SIGTRAP {
+                        // A single step the tracer asked for is over.
+                        self.regs.0.eflags &= !0x100;
+                    }
                     let info = abi::signal::SigInfo::fault(s.signo, s.code, s.addr);
                     super::signal::force(self, info);
                 }
@@ -330,11 +337,26 @@ impl Task {
     }
 
     fn syscall(&mut self) {
+        let traced = super::ptrace::any(&self.kernel) && super::ptrace::me(self).is_some();
+        if traced {
+            // Syscall-entry stop: the tracer sees -ENOSYS in rax and may
+            // change the call (orig_rax = -1 skips it).
+            self.regs.set_return(Errno::ENOSYS.as_return());
+            super::ptrace::syscall_stop(self);
+        }
         let nr = self.regs.syscall_nr();
         let args = self.regs.syscall_args();
+        let old_tid = self.tid;
         let fs_before = super::lifecycle::fs_pull(self);
-        let result = crate::syscalls::dispatch(self, nr, &args);
+        let result = if traced && nr == u64::MAX {
+            Err(Errno::ENOSYS)
+        } else {
+            crate::syscalls::dispatch(self, nr, &args)
+        };
         super::lifecycle::fs_push(self, fs_before);
+        if traced {
+            self.trace_exit(nr, &args, &result, old_tid);
+        }
         if self.regs_replaced {
             self.regs_replaced = false;
             return;
@@ -354,6 +376,45 @@ impl Task {
                 self.regs.set_return(Errno::EINTR.as_return());
             }
             Err(e) => self.regs.set_return(e.as_return()),
+        }
+    }
+
+    /// Events and the syscall-exit stop of a traced task.
+    fn trace_exit(&mut self, nr: u64, args: &[u64; 6], result: &Result<u64, Errno>, old_tid: i32) {
+        use abi::syscalls::nr as n;
+        if self.exiting.is_some() {
+            return;
+        }
+        match (nr, result) {
+            (n::FORK | n::VFORK | n::CLONE | n::CLONE3, Ok(child)) => {
+                let flags = if nr == n::CLONE { args[0] } else { 17 };
+                if !self.regs_replaced {
+                    self.regs.set_return(*child);
+                }
+                super::ptrace::fork_event(self, nr, flags, *child as i32);
+            }
+            (n::EXECVE | n::EXECVEAT, Ok(_)) => {
+                super::ptrace::exec_event(self, old_tid);
+                // Then the syscall-exit stop of execve, returning 0.
+                self.regs.set_return(0);
+                super::ptrace::syscall_stop(self);
+                return;
+            }
+            _ => {}
+        }
+        if self.regs_replaced {
+            return;
+        }
+        // Syscall-exit stop, with the result in rax.
+        let saved = self.regs;
+        match result {
+            Ok(v) => self.regs.set_return(*v),
+            Err(e) => self.regs.set_return(e.as_return()),
+        }
+        super::ptrace::syscall_stop(self);
+        // The tracer may have changed the result: keep its registers.
+        if self.regs.0.rax != saved.0.rax || self.regs.0.rip != saved.0.rip {
+            self.regs_replaced = true;
         }
     }
 

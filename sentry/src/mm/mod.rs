@@ -606,6 +606,29 @@ impl MemoryManager {
         v.translate(addr)?.ok_or(Errno::EFAULT)
     }
 
+    /// Writes `buf` at `addr` whatever the mapping's protection, as
+    /// ptrace's `POKEDATA` does (breakpoints into text); copy-on-write pages
+    /// are copied first so other address spaces never see the write.
+    pub fn poke(&self, addr: u64, buf: &[u8]) -> Result<(), Errno> {
+        let mut done = 0usize;
+        while done < buf.len() {
+            let a = addr.checked_add(done as u64).ok_or(Errno::EFAULT)?;
+            let mut inner = self.lock();
+            let (start, cow) = vma_at(&inner, a)
+                .map(|v| (v.start, v.cow))
+                .ok_or(Errno::EFAULT)?;
+            if cow {
+                self.break_cow(&mut inner, start)?;
+            }
+            let v = vma_at(&inner, a).ok_or(Errno::EFAULT)?;
+            let (off, avail) = v.translate(a)?.ok_or(Errno::EFAULT)?;
+            let n = (avail as usize).min(buf.len() - done);
+            self.file.write(off, &buf[done..done + n]);
+            done += n;
+        }
+        Ok(())
+    }
+
     /// A fault the host reported at `addr`: resolves a write to a
     /// copy-on-write page. Returns false for a real access violation.
     pub fn handle_fault(&self, addr: u64) -> bool {

@@ -8,6 +8,7 @@ mod futex;
 mod mem;
 mod pidfd;
 mod process;
+mod ptrace;
 mod signal;
 mod table;
 mod task;

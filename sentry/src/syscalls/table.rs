@@ -3,7 +3,7 @@
 
 use abi::syscalls::nr;
 
-use super::{SyscallResult, fs, fsmeta, futex, mem, pidfd, process, signal, task, time};
+use super::{SyscallResult, fs, fsmeta, futex, mem, pidfd, process, ptrace, signal, task, time};
 use crate::kernel::Task;
 
 /// A system-call handler.
@@ -181,6 +181,9 @@ pub static TABLE: [Option<Handler>; SIZE] = table! {
     CLOSE_RANGE => fs::close_range,
     FACCESSAT2 => fsmeta::faccessat2,
     SELECT => fs::select,
+    PTRACE => ptrace::ptrace,
+    PROCESS_VM_READV => ptrace::process_vm_readv,
+    PROCESS_VM_WRITEV => ptrace::process_vm_writev,
     GETXATTR => fsmeta::getxattr,
     LGETXATTR => fsmeta::getxattr,
     FGETXATTR => fsmeta::fgetxattr,
