@@ -606,6 +606,21 @@ impl AddressSpace for SysProcess {
     fn as_any(&self) -> &dyn Any {
         self
     }
+
+    fn cpu_time_ns(&self) -> Option<u64> {
+        // The stub's process CPU clock (CPUCLOCK_SCHED of its pid): the
+        // host's charge to every stub thread, readable for any process.
+        let id = ((!self.pid) << 3) | 2;
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: ts is a valid, writable timespec.
+        if unsafe { libc::clock_gettime(id, &mut ts) } != 0 {
+            return None;
+        }
+        Some(ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
+    }
 }
 
 #[derive(Default)]
