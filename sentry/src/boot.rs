@@ -121,6 +121,9 @@ pub fn run(
             )
         }
     };
+    // The vDSO, and the thread that keeps its clock parameters current
+    // (started after `prepare`, so it runs under the Sentry's filter).
+    crate::kernel::timekeeper::start(&memory).map_err(BootError::Host)?;
     let client = Arc::new(gofer::Client::new(config.gofer));
     let lower =
         GoferNode::attach(client).map_err(|e| BootError::Host(format!("gofer attach: {e}")))?;

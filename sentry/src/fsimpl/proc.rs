@@ -269,6 +269,8 @@ fn maps(v: &ProcessView) -> Vec<u8> {
             VmaName::File { dev, ino, path } => (*dev, *ino, path.clone()),
             VmaName::Heap => (0, 0, "[heap]".into()),
             VmaName::Stack => (0, 0, "[stack]".into()),
+            VmaName::Vvar => (0, 0, "[vvar]".into()),
+            VmaName::Vdso => (0, 0, "[vdso]".into()),
             VmaName::Anonymous => (0, 0, String::new()),
         };
         let line = format!(

@@ -8,6 +8,7 @@ pub mod ptrace;
 pub mod random;
 pub mod signal;
 mod task;
+pub mod timekeeper;
 pub mod timers;
 pub mod waitqueue;
 

@@ -151,7 +151,8 @@ pub fn load(
         interp_base = ii.bias;
     }
     mm.set_brk_start(page_up(image.end).ok_or(Errno::ENOMEM)?);
-    let sp = build_stack(mm, &argv, &envv, &execfn, &image, interp_base)?;
+    let vdso = map_vdso(mm)?;
+    let sp = build_stack(mm, &argv, &envv, &execfn, &image, interp_base, vdso)?;
     let comm = path
         .rsplit(|b| *b == b'/')
         .next()
@@ -304,6 +305,52 @@ fn load_elf(
     })
 }
 
+/// Maps the vDSO's parameter page (`[vvar]`, read-only) and, right above
+/// it, its code (`[vdso]`, read+exec), below the other mappings as `mmap`
+/// would place them. Both are the same memory-file pages in every address
+/// space (a shared backing: `fork` does not copy them, and neither may be
+/// made writable). Returns the address of the vDSO's ELF header, or 0 when
+/// the Sentry has no vDSO.
+fn map_vdso(mm: &MemoryManager) -> Result<u64, Errno> {
+    let Some((vvar, text)) = crate::kernel::timekeeper::pages(mm.file()) else {
+        return Ok(0);
+    };
+    let r = Prot {
+        read: true,
+        write: false,
+        exec: false,
+    };
+    let rx = Prot { exec: true, ..r };
+    let text_len = text.len();
+    // Reserve both with the vvar VMA, then put the code over its tail.
+    let addr = mm.map(MapRequest {
+        addr: 0,
+        len: PAGE + text_len,
+        prot: r,
+        max_prot: r,
+        fixed: false,
+        noreplace: false,
+        shared: false,
+        backing: Backing::Shared(vvar),
+        offset: 0,
+        name: VmaName::Vvar,
+    })?;
+    let base = addr + PAGE;
+    mm.map(MapRequest {
+        addr: base,
+        len: text_len,
+        prot: rx,
+        max_prot: rx,
+        fixed: true,
+        noreplace: false,
+        shared: false,
+        backing: Backing::Shared(text),
+        offset: 0,
+        name: VmaName::Vdso,
+    })?;
+    Ok(base)
+}
+
 fn build_stack(
     mm: &MemoryManager,
     argv: &[Vec<u8>],
@@ -311,6 +358,7 @@ fn build_stack(
     execfn: &[u8],
     image: &Image,
     interp_base: u64,
+    vdso: u64,
 ) -> Result<u64, Errno> {
     let total: usize = argv
         .iter()
@@ -377,7 +425,7 @@ fn build_stack(
     let random_addr = push_bytes(&mut sp, &random)?;
     sp &= !15;
     let auxv: Vec<(u64, u64)> = vec![
-        (33, 0),             // AT_SYSINFO_EHDR is omitted below (no vDSO yet): placeholder removed
+        (33, vdso),          // AT_SYSINFO_EHDR (left out when there is no vDSO)
         (16, hwcap()),       // AT_HWCAP
         (6, PAGE),           // AT_PAGESZ
         (17, 100),           // AT_CLKTCK
@@ -399,7 +447,7 @@ fn build_stack(
         (51, 3632),          // AT_MINSIGSTKSZ
     ]
     .into_iter()
-    .filter(|(k, _)| *k != 33)
+    .filter(|(k, v)| *k != 33 || *v != 0)
     .collect();
     let words = 1 + arg_ptrs.len() + 1 + env_ptrs.len() + 1 + (auxv.len() + 1) * 2;
     sp -= (words as u64) * 8;

@@ -19,7 +19,7 @@ mod vma;
 
 pub use memfile::{MemoryFile, PAGE, Range};
 pub use usermem::UserPtr;
-pub use vma::{Backing, SharedPages, Vma, VmaName};
+pub use vma::{Backing, FixedPages, SharedPages, Vma, VmaName};
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -614,11 +614,19 @@ impl MemoryManager {
         while done < buf.len() {
             let a = addr.checked_add(done as u64).ok_or(Errno::EFAULT)?;
             let mut inner = self.lock();
-            let (start, cow) = vma_at(&inner, a)
-                .map(|v| (v.start, v.cow))
+            let (start, cow, over_shared) = vma_at(&inner, a)
+                .map(|v| {
+                    let over_shared = !v.shared && matches!(v.backing, Backing::Shared(_));
+                    (v.start, v.cow, over_shared)
+                })
                 .ok_or(Errno::EFAULT)?;
             if cow {
                 self.break_cow(&mut inner, start)?;
+            }
+            if over_shared {
+                // A private view of shared pages (the vDSO): the write
+                // must not reach the pages every address space maps.
+                self.privatize(&mut inner, start)?;
             }
             let v = vma_at(&inner, a).ok_or(Errno::EFAULT)?;
             let (off, avail) = v.translate(a)?.ok_or(Errno::EFAULT)?;
@@ -626,6 +634,24 @@ impl MemoryManager {
             self.file.write(off, &buf[done..done + n]);
             done += n;
         }
+        Ok(())
+    }
+
+    /// Gives the private VMA at `start`, which maps shared pages, a copy of
+    /// its own.
+    fn privatize(&self, inner: &mut MmInner, start: u64) -> Result<(), Errno> {
+        let v = inner.vmas.get(&start).cloned().ok_or(Errno::EFAULT)?;
+        let len = v.end - v.start;
+        let range = Arc::new(self.file.allocate(len)?);
+        self.copy_pages(&v, v.start, range.offset, len)?;
+        let nv = Vma {
+            backing: Backing::Private(range),
+            offset: 0,
+            cow: false,
+            ..v
+        };
+        self.host_map(&nv, nv.start, nv.end)?;
+        inner.vmas.insert(start, nv);
         Ok(())
     }
 

@@ -14,6 +14,41 @@ pub trait SharedPages: Send + Sync {
     fn page(&self, index: u64) -> Result<Option<u64>, Errno>;
 }
 
+/// A fixed run of memory-file pages that every mapping of it shares (the
+/// vDSO and its parameter page): never copied on write, never freed while
+/// mapped.
+pub struct FixedPages {
+    range: Arc<Range>,
+}
+
+impl FixedPages {
+    /// The pages of `range`.
+    pub fn new(range: Arc<Range>) -> FixedPages {
+        FixedPages { range }
+    }
+
+    /// Length in bytes (whole pages).
+    pub fn len(&self) -> u64 {
+        self.range.len
+    }
+
+    /// Whether there are no pages (never: ranges are at least one page).
+    pub fn is_empty(&self) -> bool {
+        self.range.len == 0
+    }
+
+    /// Memory-file offset of the first page.
+    pub fn offset(&self) -> u64 {
+        self.range.offset
+    }
+}
+
+impl SharedPages for FixedPages {
+    fn page(&self, index: u64) -> Result<Option<u64>, Errno> {
+        Ok((index < self.range.len / PAGE).then(|| self.range.offset + index * PAGE))
+    }
+}
+
 /// What backs a VMA.
 #[derive(Clone)]
 pub enum Backing {
@@ -41,6 +76,10 @@ pub enum VmaName {
     Heap,
     /// `[stack]`.
     Stack,
+    /// `[vvar]`: the vDSO's parameter page.
+    Vvar,
+    /// `[vdso]`: the vDSO's code.
+    Vdso,
 }
 
 /// One mapping.
