@@ -7,4 +7,5 @@ pub mod overlay;
 pub mod pidfd;
 pub mod pipe;
 pub mod proc;
+pub mod signalfd;
 pub mod tmpfs;

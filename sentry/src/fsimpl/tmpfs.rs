@@ -340,9 +340,19 @@ impl Inode for TmpSymlink {
     }
 }
 
-/// A special node (FIFO, socket, device) with no operations of its own yet.
+/// A special node (FIFO, socket, device); a FIFO holds the pipe its
+/// openers share.
 pub struct TmpNode {
     attr: Mutex<Attr>,
+    fifo: Option<Arc<crate::fsimpl::pipe::Pipe>>,
+}
+
+/// The pipe behind a FIFO node, if `inode` is one.
+pub fn fifo_of(inode: &dyn Inode) -> Option<Arc<crate::fsimpl::pipe::Pipe>> {
+    inode
+        .as_any()
+        .downcast_ref::<TmpNode>()
+        .and_then(|n| n.fifo.clone())
 }
 
 impl Inode for TmpNode {
@@ -353,8 +363,11 @@ impl Inode for TmpNode {
     fn attr(&self) -> Result<Attr, Errno> {
         Ok(*lock(&self.attr))
     }
-    fn open(self: Arc<Self>, _flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
-        Err(Errno::ENXIO)
+    fn open(self: Arc<Self>, flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
+        match &self.fifo {
+            Some(p) => p.clone().open(flags),
+            None => Err(Errno::ENXIO),
+        }
     }
     fn setattr(&self, a: SetAttr) -> Result<(), Errno> {
         apply_setattr(&mut lock(&self.attr), &a);
@@ -468,8 +481,11 @@ impl Inode for TmpDir {
         } else {
             let mut attr = new_attr(c);
             attr.mode = c.mode;
+            let fifo = (c.mode & S_IFMT == crate::vfs::S_IFIFO)
+                .then(|| crate::fsimpl::pipe::Pipe::new(c.uid, c.gid));
             Arc::new(TmpNode {
                 attr: Mutex::new(attr),
+                fifo,
             })
         };
         self.insert_new(name, inode)

@@ -411,6 +411,10 @@ pub fn exit_thread(task: &mut Task, status: i32) {
     if let Some(v) = task.vfork.take() {
         v.release();
     }
+    // Close this thread's files before the parent can see the exit
+    // (`exit_files` precedes `exit_notify`): a pipe end the child held
+    // must be closed by the time `wait` returns.
+    task.fds = crate::vfs::FdTable::default();
     task.mm.space().release_thread();
     let tg = task.handle.tg.clone();
     let cpu = task.started.elapsed().as_nanos() as u64;

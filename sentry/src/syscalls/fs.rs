@@ -180,6 +180,9 @@ pub(super) fn do_open(
     }
     let ops: Arc<dyn FileOps> = if flags & O_PATH != 0 {
         Arc::new(PathOps)
+    } else if let Some(pipe) = crate::fsimpl::tmpfs::fifo_of(&*dentry.inode) {
+        // A FIFO: both ends share the node's pipe; open waits for a partner.
+        pipe.open_fifo(task, flags)?
     } else {
         dentry.inode.clone().open(flags)?
     };
@@ -384,7 +387,32 @@ pub(super) fn read(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
 
 pub(super) fn write(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let f = file(task, a[0])?;
-    blocking(task, &f, true, || write_from(task, &f, a[1], a[2], None))
+    let is_pipe = f
+        .inode()
+        .attr()
+        .is_ok_and(|at| at.kind() == crate::vfs::S_IFIFO);
+    if !is_pipe || f.flags() & O_NONBLOCK != 0 {
+        return blocking(task, &f, true, || write_from(task, &f, a[1], a[2], None));
+    }
+    // A blocking pipe write waits until all of it is written (or a signal
+    // or a vanished reader ends it, returning what was written).
+    let len = a[2].min(MAX_RW);
+    let mut done = 0u64;
+    loop {
+        let r = blocking(task, &f, true, || {
+            write_from(task, &f, a[1] + done, len - done, None)
+        });
+        match r {
+            Ok(n) => {
+                done += n;
+                if done >= len || n == 0 {
+                    return Ok(done);
+                }
+            }
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => return Ok(done),
+        }
+    }
 }
 
 fn positional(f: &FileRef, off: u64) -> Result<u64, Errno> {
@@ -737,8 +765,10 @@ fn do_pipe(task: &mut Task, fds_addr: u64, flags: u32) -> SyscallResult {
     let ino = pipe.attr()?.ino;
     let dentry = Dentry::detached(format!("pipe:[{ino}]").into_bytes(), pipe.clone());
     let status = flags & (O_NONBLOCK | O_DIRECT);
-    let rd = FileDescription::new(dentry.clone(), pipe.open_end(false), status);
-    let wr = FileDescription::new(dentry, pipe.open_end(true), status | 1);
+    let (rd_end, wr_end) = (pipe.open_end(false), pipe.open_end(true));
+    wr_end.set_packet(flags & O_DIRECT != 0);
+    let rd = FileDescription::new(dentry.clone(), rd_end, status);
+    let wr = FileDescription::new(dentry, wr_end, status | 1);
     let limit = u32::try_from(task.rlimit(7)).unwrap_or(u32::MAX);
     let cloexec = flags & O_CLOEXEC != 0;
     let r = task.fds.insert(rd, cloexec, 0, limit)?;
@@ -815,12 +845,11 @@ pub(super) fn fallocate(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     Ok(0)
 }
 
-const POLLIN: i16 = 1;
-const POLLOUT: i16 = 4;
 const POLLNVAL: i16 = 0x20;
 
 fn poll_fds(task: &Task, fds: u64, nfds: u64, timeout_ms: Option<i64>) -> SyscallResult {
     const POLLHUP: i16 = 0x10;
+    const POLLERR: i16 = 0x8;
     if nfds > task.rlimit(7).min(1 << 20) {
         return Err(Errno::EINVAL);
     }
@@ -845,11 +874,9 @@ fn poll_fds(task: &Task, fds: u64, nfds: u64, timeout_ms: Option<i64>) -> Syscal
                 (fd, _) if fd < 0 => 0,
                 (_, None) => POLLNVAL,
                 (_, Some(f)) => {
-                    let (r, w) = f.ops.readiness();
-                    let hup = if f.ops.hung_up() { POLLHUP } else { 0 };
-                    ((if r { POLLIN | 0x40 } else { 0 } | if w { POLLOUT | 0x100 } else { 0 })
-                        & events)
-                        | hup
+                    // POLLERR and POLLHUP are reported whether asked or not.
+                    let mask = f.ops.poll_events() as i16;
+                    mask & (events | POLLERR | POLLHUP)
                 }
             };
             e[6..8].copy_from_slice(&revents.to_le_bytes());
@@ -926,11 +953,12 @@ fn select_common(task: &Task, nfds: u64, sets: [u64; 3], timeout_ms: Option<i64>
                     continue;
                 }
                 let f = task.fds.get(fd)?;
-                let (r, wr) = f.ops.readiness();
+                // POLLIN_SET, POLLOUT_SET and POLLEX_SET of fs/select.c.
+                let m = f.ops.poll_events();
                 let hit = match k {
-                    0 => r,
-                    1 => wr,
-                    _ => false,
+                    0 => m & (0x1 | 0x40 | 0x80 | 0x10 | 0x8) != 0,
+                    1 => m & (0x4 | 0x100 | 0x200 | 0x8) != 0,
+                    _ => m & 0x2 != 0,
                 };
                 if hit {
                     *out_word |= 1 << b;

@@ -338,6 +338,23 @@ pub trait FileOps: Send + Sync {
     fn hung_up(&self) -> bool {
         false
     }
+    /// The `poll` mask (`POLLIN`, `POLLOUT`, `POLLHUP`, `POLLERR`, ...) as
+    /// the file's Linux `poll` operation reports it; by default derived
+    /// from `readiness` and `hung_up`.
+    fn poll_events(&self) -> u32 {
+        let (r, w) = self.readiness();
+        let mut m = 0;
+        if r {
+            m |= 0x1 | 0x40;
+        }
+        if w {
+            m |= 0x4 | 0x100;
+        }
+        if self.hung_up() {
+            m |= 0x10;
+        }
+        m
+    }
     /// `F_GETPIPE_SZ` (`set` is `None`) or `F_SETPIPE_SZ`; `EBADF` for
     /// anything but a pipe.
     fn pipe_size(&self, _set: Option<u64>) -> Result<u64, Errno> {
