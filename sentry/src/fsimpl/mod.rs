@@ -1,6 +1,7 @@
 //! File systems.
 
 pub mod dev;
+pub mod epoll;
 pub mod gofer;
 pub mod host;
 pub mod overlay;
