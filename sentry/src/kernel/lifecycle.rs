@@ -235,6 +235,7 @@ pub fn clone(task: &mut Task, a: CloneArgs) -> Result<i32, Errno> {
         waker: Default::default(),
         state: Mutex::new(ThreadState {
             mask: task.sigmask(),
+            comm: task.handle.comm(),
             ..ThreadState::default()
         }),
     });
@@ -289,7 +290,7 @@ pub fn clone(task: &mut Task, a: CloneArgs) -> Result<i32, Errno> {
         },
         robust_list: (0, 0),
         exe: task.exe.clone(),
-        comm: task.comm.clone(),
+        comm: task.handle.comm(),
         exiting: None,
         regs_replaced: false,
         restart: None,
@@ -769,7 +770,7 @@ pub fn execve(
     task.regs = loaded.regs;
     task.regs_replaced = true;
     task.exe = loaded.exe;
-    task.comm = loaded.comm;
+    task.comm = task.handle.set_comm(&loaded.comm);
     task.fds.close_on_exec();
     task.clear_child_tid = 0;
     task.robust_list = (0, 0);

@@ -97,6 +97,9 @@ pub struct ThreadState {
     pub pdeathsig: i32,
     /// CPU-time accounting.
     pub cpu: super::timers::ThreadCpu,
+    /// The thread's name (`comm`, at most 15 bytes); empty until first set,
+    /// meaning the process's name.
+    pub comm: Vec<u8>,
 }
 
 /// What other tasks may see and touch of a task.
@@ -111,7 +114,32 @@ pub struct TaskHandle {
     pub state: Mutex<ThreadState>,
 }
 
+/// Longest `comm` (`TASK_COMM_LEN` - 1).
+pub const COMM_MAX: usize = 15;
+
 impl TaskHandle {
+    /// The thread's name (`comm`).
+    pub fn comm(&self) -> Vec<u8> {
+        let c = lock(&self.state).comm.clone();
+        if c.is_empty() {
+            self.tg.lock().comm.clone()
+        } else {
+            c
+        }
+    }
+
+    /// Renames the thread, as `set_task_comm`: the name ends at the first
+    /// NUL and keeps at most 15 bytes. The leader's name is the process's.
+    pub fn set_comm(&self, name: &[u8]) -> Vec<u8> {
+        let end = name.iter().position(|c| *c == 0).unwrap_or(name.len());
+        let c = name[..end.min(COMM_MAX)].to_vec();
+        lock(&self.state).comm = c.clone();
+        if self.tid == self.tg.pid {
+            self.tg.lock().comm = c.clone();
+        }
+        c
+    }
+
     /// Makes the task notice a signal or a kill: wakes it if it sleeps in
     /// the Sentry, interrupts it if it runs guest code.
     pub fn kick(&self) {
@@ -202,6 +230,8 @@ pub struct ThreadGroup {
     pub thread_events: WaitQueue,
     /// `alarm`/`setitimer` timers.
     pub timers: super::timers::ProcessTimers,
+    /// When the process was created (`/proc/PID/stat` starttime).
+    pub start: std::time::Instant,
 }
 
 impl ThreadGroup {
@@ -244,6 +274,7 @@ impl ThreadGroup {
             child_events: WaitQueue::default(),
             thread_events: WaitQueue::default(),
             timers: Default::default(),
+            start: std::time::Instant::now(),
         })
     }
 

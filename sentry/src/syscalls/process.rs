@@ -162,17 +162,17 @@ pub(super) fn prctl(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
             if n == 0 {
                 return Err(Errno::EFAULT);
             }
-            let len = b.iter().position(|c| *c == 0).unwrap_or(15).min(15);
-            task.comm = b[..len].to_vec();
-            if task.tid == task.pid {
-                task.handle.tg.lock().comm = task.comm.clone();
-            }
+            // Renames only the calling thread (the process's name when it
+            // is the leader).
+            task.comm = task.handle.set_comm(&b[..n]);
             Ok(0)
         }
         PR_GET_NAME => {
+            // The name may have changed through /proc/PID/task/TID/comm.
+            let comm = task.handle.comm();
             let mut b = [0u8; 16];
-            let n = task.comm.len().min(15);
-            b[..n].copy_from_slice(&task.comm[..n]);
+            let n = comm.len().min(15);
+            b[..n].copy_from_slice(&comm[..n]);
             task.mm.copy_out(a[1], &b)?;
             Ok(0)
         }

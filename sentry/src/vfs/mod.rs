@@ -215,6 +215,12 @@ pub trait Inode: Send + Sync + Any {
     fn readlink(&self) -> Result<Vec<u8>, Errno> {
         Err(Errno::EINVAL)
     }
+    /// For a "magic" link (`/proc/PID/fd/N`, as Linux's `proc_get_link`):
+    /// the dentry a walk continues at, instead of resolving the text
+    /// `readlink` shows (pipes and deleted files have no path).
+    fn follow_link(&self) -> Option<Result<Arc<Dentry>, Errno>> {
+        None
+    }
     /// Opens the inode; `flags` are the `open` flags.
     fn open(self: Arc<Self>, flags: u32) -> Result<Arc<dyn FileOps>, Errno>;
     /// Creates a regular file, FIFO or device node `name` in a directory.

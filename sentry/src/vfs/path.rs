@@ -97,6 +97,10 @@ fn walk(
             if *links > MAX_SYMLINKS {
                 return Err(Errno::ELOOP);
             }
+            if let Some(d) = child.inode.follow_link() {
+                cur = d?;
+                continue;
+            }
             let target = child.inode.readlink()?;
             if target.is_empty() {
                 return Err(Errno::ENOENT);
