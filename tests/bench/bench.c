@@ -11,6 +11,8 @@
  *   futexpp   futex ping-pong between two threads (one round trip per op)
  *   pipepp    pipe ping-pong between two processes (one round trip per op)
  *   signal    raise(SIGUSR1) to a handler and return
+ *   clock     clock_gettime(CLOCK_MONOTONIC) through the C library (vDSO)
+ *   fault     first touch of a page of fresh anonymous memory (page fault)
  * Prints one line: the nanoseconds per iteration, measured with
  * clock_gettime(CLOCK_MONOTONIC) around the loop only.
  */
@@ -199,6 +201,22 @@ int main(int argc, char **argv) {
 		}
 		end = now_ns();
 		waitpid(pid, NULL, 0);
+	} else if (strcmp(mode, "clock") == 0) {
+		struct timespec t;
+		start = now_ns();
+		for (long i = 0; i < n; i++)
+			clock_gettime(CLOCK_MONOTONIC, &t);
+		end = now_ns();
+	} else if (strcmp(mode, "fault") == 0) {
+		long size = n * 4096;
+		volatile char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return die("mmap");
+		start = now_ns();
+		for (long off = 0; off < size; off += 4096)
+			p[off] = 1;
+		end = now_ns();
+		munmap((void *)p, size);
 	} else if (strcmp(mode, "signal") == 0) {
 		signal(SIGUSR1, on_usr1);
 		start = now_ns();

@@ -39,6 +39,8 @@ const MODES: &[(&str, u64, u64)] = &[
     ("futexpp", 300, 20_000),
     ("pipepp", 300, 20_000),
     ("signal", 300, 50_000),
+    ("clock", 100_000, 1_000_000),
+    ("fault", 2000, 20_000),
 ];
 
 /// Timeout for one benchmark run.
@@ -118,10 +120,34 @@ fn measure(runner: &Runner, bench: &Path, mode: &str, iters: u64) -> Result<f64,
 
 /// Median wall time of `runs` runs of `/bin/true`, in nanoseconds.
 fn startup(runner: &Runner, runs: u64) -> Result<f64, String> {
+    workload(runner, "/bin/true", &[], runs)
+}
+
+/// A 300-line C file for the compiler workload.
+fn c_source() -> String {
+    let mut s = String::from("#include <stdio.h>\n#include <string.h>\n");
+    for i in 0..48 {
+        s.push_str(&format!(
+            "static int f{i}(int x) {{\n\tint acc = {i};\n\tfor (int k = 0; k < x; k++)\n\t\tacc = acc * 31 + (k ^ {i});\n\treturn acc;\n}}\n"
+        ));
+    }
+    s.push_str("int main(void) {\n\tint t = 0;\n");
+    for i in 0..48 {
+        s.push_str(&format!("\tt += f{i}({i});\n"));
+    }
+    s.push_str("\tprintf(\"%d\\n\", t);\n\treturn 0;\n}\n");
+    s
+}
+
+/// Median wall time of `runs` runs of `program args` (in a scratch
+/// directory holding `gen300.c`), in nanoseconds.
+fn workload(runner: &Runner, program: &str, args: &[&str], runs: u64) -> Result<f64, String> {
     let mut times = Vec::new();
     for _ in 0..runs {
         let dir = ScratchDir::new("bench").map_err(|e| format!("scratch dir: {e}"))?;
-        let spec = runner.spec(Path::new("/bin/true"), &[], dir.path());
+        std::fs::write(dir.path().join("gen300.c"), c_source()).map_err(|e| e.to_string())?;
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let spec = runner.spec(Path::new(program), &args, dir.path());
         let out = run(&spec);
         runner.after();
         let out = out.map_err(|e| e.to_string())?;
@@ -215,6 +241,28 @@ fn main() {
     });
     rows.push((format!("do /bin/true (median of {startup_runs})"), n, o, g));
 
+    let wl_runs = env_u64("RVISOR_BENCH_WORKLOAD_RUNS", 3).max(1);
+    let workloads: &[(&str, &str, &[&str])] = &[
+        ("python3 -c pass", "/usr/bin/python3", &["-c", "pass"]),
+        ("gcc -O2 (300 lines)", "/usr/bin/gcc", &["-O2", "-o", "gen300", "gen300.c"]),
+        ("tar czf /usr/share/doc", "/bin/tar", &["czf", "doc.tgz", "/usr/share/doc"]),
+    ];
+    for (name, program, args) in workloads {
+        let n = workload(&Runner::Native, program, args, wl_runs);
+        note("native", name, &n);
+        let o = match &ours {
+            Ok(r) => workload(&Runner::Ours(r.clone()), program, args, wl_runs),
+            Err(e) => Err(e.clone()),
+        };
+        note("ours", name, &o);
+        let g = gvisor.then(|| {
+            let g = workload(&Runner::Gvisor, program, args, wl_runs);
+            note("gVisor", name, &g);
+            g
+        });
+        rows.push((format!("{name} (median of {wl_runs})"), n, o, g));
+    }
+
     println!();
     println!(
         "{:<32} {:>12} {:>12} {:>12} {:>12} {:>12}",
@@ -235,6 +283,19 @@ fn main() {
             gratio
         );
     }
+    println!();
+    if let Ok(r) = &ours {
+        match sentry_rss(&Runner::Ours(r.clone()), "runsc-sentry") {
+            Ok(kb) => println!("resident memory of our Sentry while the guest sleeps: {:.1} MB", kb as f64 / 1024.0),
+            Err(e) => println!("resident memory of our Sentry: {e}"),
+        }
+    }
+    if gvisor {
+        match sentry_rss(&Runner::Gvisor, "runsc-sandbox") {
+            Ok(kb) => println!("resident memory of gVisor's Sentry while the guest sleeps: {:.1} MB", kb as f64 / 1024.0),
+            Err(e) => println!("resident memory of gVisor's Sentry: {e}"),
+        }
+    }
     if !errors.is_empty() {
         println!();
         println!("errors:");
@@ -242,4 +303,35 @@ fn main() {
             println!("  {e}");
         }
     }
+}
+
+/// Runs `sleep 2` in the sandbox and reads the resident memory (kB) of the
+/// process whose comm or command line names `marker` (its Sentry).
+fn sentry_rss(runner: &Runner, marker: &str) -> Result<u64, String> {
+    let dir = ScratchDir::new("bench").map_err(|e| format!("scratch dir: {e}"))?;
+    let spec = runner.spec(Path::new("/bin/sleep"), &["2".to_string()], dir.path());
+    let handle = std::thread::spawn(move || run(&spec));
+    std::thread::sleep(Duration::from_millis(1200));
+    let mut best = None;
+    if let Ok(entries) = std::fs::read_dir("/proc") {
+        for e in entries.flatten() {
+            let p = e.path();
+            let comm = std::fs::read_to_string(p.join("comm")).unwrap_or_default();
+            let cmd = std::fs::read(p.join("cmdline")).unwrap_or_default();
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            if comm.trim() == marker || cmd.starts_with(marker) {
+                let status = std::fs::read_to_string(p.join("status")).unwrap_or_default();
+                let rss = status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("VmRSS:"))
+                    .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok());
+                if let Some(kb) = rss {
+                    best = Some(best.map_or(kb, |b: u64| b.max(kb)));
+                }
+            }
+        }
+    }
+    let _ = handle.join();
+    runner.after();
+    best.ok_or_else(|| format!("no {marker} process found"))
 }
