@@ -242,6 +242,9 @@ pub fn clone(task: &mut Task, a: CloneArgs) -> Result<i32, Errno> {
     tg.lock().threads.push(handle.clone());
     tasks.threads.insert(tid, handle.clone());
     drop(tasks);
+    // A traced parent with fork/clone tracing: the child is traced from
+    // its first instruction.
+    super::ptrace::attach_at_clone(task, f, a.exit_signal, &handle);
 
     let mut regs = task.regs;
     regs.set_return(0);
@@ -426,7 +429,8 @@ pub fn exit_thread(task: &mut Task, status: i32) {
         s.threads.is_empty()
     };
     lock(&kernel.tasks).threads.remove(&task.tid);
-    kernel.tracees.detach(task.tid);
+    let group_status = tg.lock().group_exit.unwrap_or(status);
+    kernel.tracees.exited(task.tid, group_status);
     tg.thread_events.notify_all();
     if !last {
         return;
@@ -610,6 +614,20 @@ pub fn wait(task: &Task, target: WaitTarget, options: u32) -> Result<Option<Wait
             }
             any = true;
             let mut s = lock(&t.state);
+            if let Some(status) = s.exited
+                && options & WEXITED != 0
+            {
+                drop(s);
+                if options & WNOWAIT == 0 {
+                    kernel.tracees.detach(tid);
+                }
+                return Ok(Some(WaitResult {
+                    pid: tid,
+                    status,
+                    uid: 0,
+                    cpu: (0, 0),
+                }));
+            }
             if let Some(status) = s.stop
                 && !s.reported
             {

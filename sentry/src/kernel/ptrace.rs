@@ -87,6 +87,12 @@ pub struct TraceeState {
     pub passed: u64,
     /// `PTRACE_INTERRUPT` requested.
     pub interrupt: bool,
+    /// The tracee's FP state (XSAVE layout) while stopped.
+    pub fp: Vec<u8>,
+    /// The tracer changed `fp`.
+    pub fp_dirty: bool,
+    /// The thread exited with this wait status; the tracer has not reaped it yet.
+    pub exited: Option<i32>,
 }
 
 /// A traced thread.
@@ -136,6 +142,9 @@ impl Tracees {
                 mode: Mode::Cont,
                 passed: 0,
                 interrupt: false,
+                fp: Vec::new(),
+                fp_dirty: false,
+                exited: None,
             }),
             resumed: WaitQueue::default(),
         });
@@ -146,6 +155,19 @@ impl Tracees {
     /// Stops tracing `tid`.
     pub fn detach(&self, tid: i32) {
         lock(&self.map).remove(&tid);
+    }
+
+    /// The traced thread `tid` exited with wait status `status`: its tracer
+    /// learns it from `wait` first.
+    pub fn exited(&self, tid: i32, status: i32) {
+        let Some(t) = self.get(tid) else {
+            return;
+        };
+        lock(&t.state).exited = Some(status);
+        match t.tracer.upgrade() {
+            Some(tracer) => tracer.child_events.notify_all(),
+            None => self.detach(tid),
+        }
     }
 
     /// Tracees of `tracer` that are stopped and not yet reported.
@@ -172,12 +194,16 @@ fn tracer_alive(t: &Tracee) -> bool {
 /// Stops the calling tracee with wait status `status` until its tracer
 /// resumes it; returns the signal the tracer asked to deliver (0: none).
 pub fn stop(task: &mut Task, tracee: &Arc<Tracee>, status: i32, info: Option<SigInfo>) -> i32 {
+    let space = task.mm.space().clone();
+    let fp = task.ctx.fp_state(&space).unwrap_or_default();
     {
         let mut s = lock(&tracee.state);
         s.stop = Some(status);
         s.reported = false;
         s.resume = None;
         s.regs = task.regs;
+        s.fp = fp;
+        s.fp_dirty = false;
         if let Some(i) = info {
             s.siginfo = i;
         }
@@ -197,8 +223,21 @@ pub fn stop(task: &mut Task, tracee: &Arc<Tracee>, status: i32, info: Option<Sig
         match r {
             Ok(r) => break r,
             Err(_) => {
-                if lock(&task.handle.state).killed || !tracer_alive(tracee) {
+                // Only SIGKILL ends a stop early (an exit_group of this
+                // process marks its threads killed too, but its exit event
+                // must still be seen by the tracer).
+                let sigkilled = task
+                    .handle
+                    .tg
+                    .lock()
+                    .group_exit
+                    .is_some_and(|s| s & 0x7f == 9);
+                if sigkilled || !tracer_alive(tracee) {
                     break (Mode::Detach, 0);
+                }
+                // Not a stop-ending signal: sleep again without spinning.
+                if lock(&tracee.state).resume.is_none() {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
                 }
             }
         }
@@ -207,6 +246,9 @@ pub fn stop(task: &mut Task, tracee: &Arc<Tracee>, status: i32, info: Option<Sig
     s.stop = None;
     s.resume = None;
     task.regs = s.regs;
+    if s.fp_dirty {
+        let _ = task.ctx.set_fp_state(&space, &s.fp);
+    }
     s.mode = resume.0;
     if resume.0 == Mode::Step {
         task.regs.0.eflags |= 0x100;
@@ -308,43 +350,51 @@ pub fn signal_stop(task: &mut Task) {
     }
 }
 
-/// After a successful fork/vfork/clone: traces the child too when the
-/// tracer asked, and reports the event.
-pub fn fork_event(task: &mut Task, nr: u64, flags: u64, child_tid: i32) {
+fn clone_event(flags: u64, exit_signal: i32) -> (i32, u64) {
+    if flags & 0x4000 != 0 {
+        (EVENT_VFORK, O_TRACEVFORK)
+    } else if exit_signal == 17 {
+        (EVENT_FORK, O_TRACEFORK)
+    } else {
+        (EVENT_CLONE, O_TRACECLONE)
+    }
+}
+
+/// Called by `clone` before the child runs: traces the child too when the
+/// tracer asked for this kind of event.
+pub fn attach_at_clone(task: &Task, flags: u64, exit_signal: i32, child: &Arc<TaskHandle>) {
     let Some(t) = me(task) else {
         return;
     };
-    let options = lock(&t.state).options;
-    let (event, want) = match nr {
-        57 => (EVENT_FORK, O_TRACEFORK),
-        58 => (EVENT_VFORK, O_TRACEVFORK),
-        _ => {
-            let exit_signal = flags & 0xff;
-            if flags & 0x4000 != 0 {
-                (EVENT_VFORK, O_TRACEVFORK)
-            } else if exit_signal == 17 {
-                (EVENT_FORK, O_TRACEFORK)
-            } else {
-                (EVENT_CLONE, O_TRACECLONE)
-            }
-        }
+    let (options, seized) = {
+        let s = lock(&t.state);
+        (s.options, s.seized)
     };
-    if options & want == 0 {
+    let (_, want) = clone_event(flags, exit_signal);
+    if options & want == 0 || flags & 0x2000_0000 != 0 {
         return;
     }
     let Some(tracer) = t.tracer.upgrade() else {
         return;
     };
-    let child = lock(&task.kernel.tasks).threads.get(&child_tid).cloned();
-    if let Some(child) = child {
-        let seized = lock(&t.state).seized;
-        let ct = task.kernel.tracees.attach(&child, &tracer, options, seized);
-        // The child starts with a stop its tracer sees.
-        lock(&ct.state).interrupt = seized;
-        if !seized {
-            lock(&child.state).pending.push(SigInfo::kill(19, 0, 0, 0));
-        }
-        child.kick();
+    let ct = task.kernel.tracees.attach(child, &tracer, options, seized);
+    // The child starts with a stop its tracer sees.
+    if seized {
+        lock(&ct.state).interrupt = true;
+    } else {
+        lock(&child.state).pending.push(SigInfo::kill(19, 0, 0, 0));
+    }
+}
+
+/// After a successful fork/vfork/clone: reports the event to the tracer.
+pub fn fork_event(task: &mut Task, flags: u64, exit_signal: i32, child_tid: i32) {
+    let Some(t) = me(task) else {
+        return;
+    };
+    let options = lock(&t.state).options;
+    let (event, want) = clone_event(flags, exit_signal);
+    if options & want == 0 {
+        return;
     }
     lock(&t.state).eventmsg = child_tid as u64;
     stop(task, &t, ((5 | (event << 8)) << 8) | 0x7f, None);
@@ -364,6 +414,21 @@ pub fn exec_event(task: &mut Task, old_tid: i32) {
             .pending
             .push(SigInfo::kill(5, 0, 0, 0));
     }
+}
+
+/// `PTRACE_O_TRACEEXIT`: a stop before the thread exits, with its wait
+/// status as the event message.
+pub fn exit_event(task: &mut Task, status: i32) {
+    let Some(t) = me(task) else {
+        return;
+    };
+    if lock(&t.state).options & O_TRACEEXIT == 0
+        || lock(&task.handle.state).killed && status & 0x7f == 9
+    {
+        return;
+    }
+    lock(&t.state).eventmsg = status as u64;
+    stop(task, &t, ((5 | (EVENT_EXIT << 8)) << 8) | 0x7f, None);
 }
 
 /// Whether `kernel` traces anything at all (fast path for the task loop).

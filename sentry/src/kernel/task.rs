@@ -332,6 +332,9 @@ impl Task {
             }
         }
         let status = self.exiting.unwrap_or(0);
+        if super::ptrace::any(&self.kernel) {
+            super::ptrace::exit_event(self, status);
+        }
         super::lifecycle::exit_thread(self, status);
         status
     }
@@ -387,11 +390,23 @@ impl Task {
         }
         match (nr, result) {
             (n::FORK | n::VFORK | n::CLONE | n::CLONE3, Ok(child)) => {
-                let flags = if nr == n::CLONE { args[0] } else { 17 };
+                let (flags, exit_signal) = match nr {
+                    n::FORK => (0, 17),
+                    n::VFORK => (0x4000 | 0x100, 17),
+                    n::CLONE => (args[0] & !0xff, (args[0] & 0xff) as i32),
+                    _ => {
+                        let f: u64 = self.mm.read(crate::mm::UserPtr::new(args[0])).unwrap_or(0);
+                        let sig: u64 = self
+                            .mm
+                            .read(crate::mm::UserPtr::new(args[0].wrapping_add(32)))
+                            .unwrap_or(0);
+                        (f, sig as i32)
+                    }
+                };
                 if !self.regs_replaced {
                     self.regs.set_return(*child);
                 }
-                super::ptrace::fork_event(self, nr, flags, *child as i32);
+                super::ptrace::fork_event(self, flags, exit_signal, *child as i32);
             }
             (n::EXECVE | n::EXECVEAT, Ok(_)) => {
                 super::ptrace::exec_event(self, old_tid);

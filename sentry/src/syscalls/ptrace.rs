@@ -23,6 +23,8 @@ const KILL: u64 = 8;
 const SINGLESTEP: u64 = 9;
 const GETREGS: u64 = 12;
 const SETREGS: u64 = 13;
+const GETFPREGS: u64 = 14;
+const SETFPREGS: u64 = 15;
 const ATTACH: u64 = 16;
 const DETACH: u64 = 17;
 const SYSCALL: u64 = 24;
@@ -36,6 +38,8 @@ const SEIZE: u64 = 0x4206;
 const INTERRUPT: u64 = 0x4207;
 const LISTEN: u64 = 0x4208;
 const NT_PRSTATUS: u64 = 1;
+const NT_PRFPREG: u64 = 2;
+const NT_X86_XSTATE: u64 = 0x202;
 const REGS_SIZE: usize = 27 * 8;
 
 fn regs_to_bytes(r: &libc::user_regs_struct) -> [u64; 27] {
@@ -228,6 +232,44 @@ pub(super) fn ptrace(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
                     regs_from(&v, &mut lock(&t.state).regs.0);
                     Ok(0)
                 }
+                GETFPREGS => {
+                    let fp = lock(&t.state).fp.clone();
+                    let n = fp.len().min(512);
+                    task.mm.copy_out(data, &fp[..n])?;
+                    Ok(0)
+                }
+                SETFPREGS => {
+                    let mut b = [0u8; 512];
+                    task.mm.copy_in(data, &mut b)?;
+                    let mut s = lock(&t.state);
+                    let n = s.fp.len().min(512);
+                    s.fp[..n].copy_from_slice(&b[..n]);
+                    s.fp_dirty = true;
+                    Ok(0)
+                }
+                GETREGSET | SETREGSET if addr == NT_PRFPREG || addr == NT_X86_XSTATE => {
+                    let iov: [u64; 2] = task.mm.read(UserPtr::new(data))?;
+                    let mut s = lock(&t.state);
+                    let full = if addr == NT_PRFPREG {
+                        s.fp.len().min(512)
+                    } else {
+                        s.fp.len()
+                    };
+                    let n = (iov[1] as usize).min(full);
+                    if req == GETREGSET {
+                        let bytes = s.fp[..n].to_vec();
+                        drop(s);
+                        task.mm.copy_out(iov[0], &bytes)?;
+                    } else {
+                        let mut b = vec![0u8; n];
+                        task.mm.copy_in(iov[0], &mut b)?;
+                        s.fp[..n].copy_from_slice(&b);
+                        s.fp_dirty = true;
+                        drop(s);
+                    }
+                    task.mm.write(UserPtr::<u64>::new(data + 8), &(n as u64))?;
+                    Ok(0)
+                }
                 GETREGSET | SETREGSET => {
                     if addr != NT_PRSTATUS {
                         return Err(Errno::EINVAL);
@@ -347,6 +389,9 @@ fn vm_common(task: &mut Task, a: &[u64; 6], write: bool) -> SyscallResult {
             }
             task.mm.copy_out_partial(lb + loff, &buf[..got])
         };
+        if done == 0 && total == 0 {
+            return Err(Errno::EFAULT);
+        }
         total += done as u64;
         loff += done as u64;
         roff += done as u64;
