@@ -147,6 +147,12 @@ pub fn run(
         d.mount(dev::new_dev(memory.clone()));
     }
     if let Ok(d) = root.child(b"proc") {
+        let host = kernel
+            .hostname
+            .lock()
+            .map(|h| h.clone())
+            .unwrap_or_default();
+        proc::build_sys(memory.clone(), &host, &kernel.uts.0);
         d.mount(proc::new_proc(Arc::downgrade(&kernel)));
     }
     let space = kernel

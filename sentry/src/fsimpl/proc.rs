@@ -230,6 +230,9 @@ impl ProcInode {
                 n.push((b"self".to_vec(), S_IFLNK));
                 n.push((b"thread-self".to_vec(), S_IFLNK));
                 n.push((b"mounts".to_vec(), S_IFLNK));
+                if SYS.get().is_some() {
+                    n.push((b"sys".to_vec(), S_IFDIR));
+                }
                 n
             }
             Node::PidDir => {
@@ -707,6 +710,7 @@ impl Inode for ProcInode {
         };
         match self.node {
             Node::Root => match s {
+                "sys" => SYS.get().cloned().ok_or(Errno::ENOENT),
                 "self" => Ok(self.child(
                     name,
                     Node::Link(Arc::new(|_, _| {
@@ -917,6 +921,83 @@ impl FileOps for CommOps {
         t.set_comm(&buf[..buf.len().min(crate::kernel::process::COMM_MAX)]);
         Ok(buf.len())
     }
+}
+
+/// `/proc/sys`: fixed kernel parameters as Linux reports them by default.
+static SYS: std::sync::OnceLock<Arc<dyn Inode>> = std::sync::OnceLock::new();
+
+/// Builds `/proc/sys` (once, at boot).
+pub fn build_sys(memory: Arc<crate::mm::MemoryFile>, hostname: &[u8], release: &[u8]) {
+    use super::tmpfs::{TmpDir, TmpFile};
+    use crate::vfs::Creation;
+    let dir_c = Creation {
+        mode: 0o555,
+        uid: 0,
+        gid: 0,
+    };
+    let file_c = Creation {
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+    };
+    let line = |v: &[u8]| {
+        let mut l = v.to_vec();
+        l.push(b'\n');
+        l
+    };
+    let tree: &[(&str, &[(&str, Vec<u8>)])] = &[
+        (
+            "fs",
+            &[
+                ("pipe-max-size", line(b"1048576")),
+                ("file-max", line(b"9223372036854775807")),
+                ("nr_open", line(b"1048576")),
+            ],
+        ),
+        (
+            "kernel",
+            &[
+                ("hostname", line(hostname)),
+                ("osrelease", line(release)),
+                ("ostype", line(b"Linux")),
+                ("pid_max", line(b"4194304")),
+                ("threads-max", line(b"126864")),
+                ("ngroups_max", line(b"65536")),
+                ("cap_last_cap", line(b"40")),
+                ("core_pattern", line(b"core")),
+                ("overflowuid", line(b"65534")),
+                ("overflowgid", line(b"65534")),
+            ],
+        ),
+        (
+            "vm",
+            &[
+                ("overcommit_memory", line(b"0")),
+                ("max_map_count", line(b"65530")),
+                ("mmap_min_addr", line(b"65536")),
+            ],
+        ),
+        ("net", &[]),
+    ];
+    let sys = TmpDir::new(memory.clone(), dir_c);
+    for (dir, files) in tree {
+        let d = TmpDir::new(memory.clone(), dir_c);
+        for (name, body) in files.iter() {
+            let f = TmpFile::new(memory.clone(), file_c);
+            if f.fill(body, 0).is_ok() {
+                let _ = crate::vfs::Inode::setattr(
+                    f.as_ref(),
+                    crate::vfs::SetAttr {
+                        size: Some(body.len() as u64),
+                        ..Default::default()
+                    },
+                );
+                d.add(name.as_bytes(), f);
+            }
+        }
+        sys.add(dir.as_bytes(), d);
+    }
+    let _ = SYS.set(sys);
 }
 
 /// The root of `/proc`.
