@@ -244,8 +244,16 @@ fn main() {
     let wl_runs = env_u64("RVISOR_BENCH_WORKLOAD_RUNS", 3).max(1);
     let workloads: &[(&str, &str, &[&str])] = &[
         ("python3 -c pass", "/usr/bin/python3", &["-c", "pass"]),
-        ("gcc -O2 (300 lines)", "/usr/bin/gcc", &["-O2", "-o", "gen300", "gen300.c"]),
-        ("tar czf /usr/share/doc", "/bin/tar", &["czf", "doc.tgz", "/usr/share/doc"]),
+        (
+            "gcc -O2 (300 lines)",
+            "/usr/bin/gcc",
+            &["-O2", "-o", "gen300", "gen300.c"],
+        ),
+        (
+            "tar czf /usr/share/doc",
+            "/bin/tar",
+            &["czf", "doc.tgz", "/usr/share/doc"],
+        ),
     ];
     for (name, program, args) in workloads {
         let n = workload(&Runner::Native, program, args, wl_runs);
@@ -286,13 +294,19 @@ fn main() {
     println!();
     if let Ok(r) = &ours {
         match sentry_rss(&Runner::Ours(r.clone()), "runsc-sentry") {
-            Ok(kb) => println!("resident memory of our Sentry while the guest sleeps: {:.1} MB", kb as f64 / 1024.0),
+            Ok(kb) => println!(
+                "resident memory of our Sentry while the guest sleeps: {:.1} MB",
+                kb as f64 / 1024.0
+            ),
             Err(e) => println!("resident memory of our Sentry: {e}"),
         }
     }
     if gvisor {
         match sentry_rss(&Runner::Gvisor, "runsc-sandbox") {
-            Ok(kb) => println!("resident memory of gVisor's Sentry while the guest sleeps: {:.1} MB", kb as f64 / 1024.0),
+            Ok(kb) => println!(
+                "resident memory of gVisor's Sentry while the guest sleeps: {:.1} MB",
+                kb as f64 / 1024.0
+            ),
             Err(e) => println!("resident memory of gVisor's Sentry: {e}"),
         }
     }
