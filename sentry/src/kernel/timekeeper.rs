@@ -53,8 +53,12 @@ pub const VVAR_BOOT_OFF: u64 = 64;
 pub const SHIFT: u32 = 32;
 /// How often the page is refreshed.
 pub const REFRESH: Duration = Duration::from_millis(100);
-/// How long the first calibration measures.
-const CALIBRATION: Duration = Duration::from_millis(15);
+/// How long the first calibration measures (at boot, before any guest
+/// runs; the rate's error, tens of ppm, is steered out at the next
+/// refreshes).
+const CALIBRATION: Duration = Duration::from_millis(1);
+/// The second refresh, which has a better rate.
+const FIRST_REFRESH: Duration = Duration::from_millis(10);
 /// The error to the host clock is corrected over this much time.
 const CONVERGE_NS: i128 = 500_000_000;
 /// At most this fraction (1/n) of the rate is added or removed to steer.
@@ -353,7 +357,9 @@ impl Keeper {
         let mono = read_host(libc::CLOCK_MONOTONIC);
         let raw = read_host(libc::CLOCK_MONOTONIC_RAW);
         let real = host_offset(libc::CLOCK_REALTIME);
+        // Boottime is never behind monotonic (a negative offset is noise).
         let boot = host_offset(libc::CLOCK_BOOTTIME);
+        let boot = if (boot as i64) < 0 { 0 } else { boot };
         for (q, r) in [(&mut self.mono, mono), (&mut self.raw, raw)] {
             if q.back().is_some_and(|b| r.tsc <= b.tsc || r.ns < b.ns) {
                 // The TSC went backwards (or stood still): not usable.
@@ -402,23 +408,22 @@ impl Keeper {
         self.page.end(seq);
     }
 
-    fn run(mut self) {
-        // Calibrate: two readings CALIBRATION apart give the first rate.
-        let first = (
-            read_host(libc::CLOCK_MONOTONIC),
-            read_host(libc::CLOCK_MONOTONIC_RAW),
-        );
-        self.mono.push_back(first.0);
-        self.raw.push_back(first.1);
+    /// Two readings [`CALIBRATION`] apart give the first rate; publishes
+    /// the first parameters. False if the TSC cannot be used.
+    fn calibrate(&mut self) -> bool {
+        self.mono.push_back(read_host(libc::CLOCK_MONOTONIC));
+        self.raw.push_back(read_host(libc::CLOCK_MONOTONIC_RAW));
         std::thread::sleep(CALIBRATION);
-        loop {
-            if !self.refresh() {
-                tracing::warn!("vDSO: the TSC is not usable; time calls trap");
-                self.disable();
-                return;
-            }
+        self.refresh()
+    }
+
+    fn run(mut self) {
+        std::thread::sleep(FIRST_REFRESH);
+        while self.refresh() {
             std::thread::sleep(REFRESH);
         }
+        tracing::warn!("vDSO: the TSC stopped being usable; time calls trap");
+        self.disable();
     }
 }
 
@@ -431,10 +436,11 @@ struct Vdso {
 
 static VDSO: OnceLock<Vdso> = OnceLock::new();
 
-/// Puts the vDSO and its parameter page into `memory` and starts the thread
-/// that keeps the page current (when the host has an invariant TSC; until
-/// the first calibration is done, and without one, the vDSO makes system
-/// calls). Later address spaces on `memory` get the vDSO from the loader.
+/// Puts the vDSO and its parameter page into `memory`, calibrates the TSC
+/// (about a millisecond) and starts the thread that keeps the page current.
+/// Without an invariant TSC the page stays disabled and the vDSO makes
+/// system calls. Later address spaces on `memory` get the vDSO from the
+/// loader.
 pub fn start(memory: &Arc<MemoryFile>) -> Result<(), String> {
     if VDSO.get().is_some() {
         return Ok(());
@@ -464,12 +470,17 @@ pub fn start(memory: &Arc<MemoryFile>) -> Result<(), String> {
         tracing::info!("vDSO: no invariant TSC; time calls trap");
         return Ok(());
     }
-    let keeper = Keeper {
+    let mut keeper = Keeper {
         page: Page { addr },
         params: None,
         mono: VecDeque::new(),
         raw: VecDeque::new(),
     };
+    if !keeper.calibrate() {
+        tracing::warn!("vDSO: the TSC is not usable; time calls trap");
+        keeper.disable();
+        return Ok(());
+    }
     std::thread::Builder::new()
         .name("timekeeper".into())
         .spawn(move || keeper.run())
