@@ -945,7 +945,8 @@ pub fn build_sys(memory: Arc<crate::mm::MemoryFile>, hostname: &[u8], release: &
         l.push(b'\n');
         l
     };
-    let tree: &[(&str, &[(&str, Vec<u8>)])] = &[
+    type Files<'a> = &'a [(&'a str, Vec<u8>)];
+    let tree: &[(&str, Files)] = &[
         (
             "fs",
             &[

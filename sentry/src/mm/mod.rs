@@ -600,7 +600,7 @@ impl MemoryManager {
             (v.start, v.cow)
         };
         if write && cow {
-            self.break_cow(&mut inner, start)?;
+            self.break_cow_at(&mut inner, start, addr)?;
         }
         let v = vma_at(&inner, addr).ok_or(Errno::EFAULT)?;
         v.translate(addr)?.ok_or(Errno::EFAULT)
@@ -621,8 +621,10 @@ impl MemoryManager {
                 })
                 .ok_or(Errno::EFAULT)?;
             if cow {
-                self.break_cow(&mut inner, start)?;
+                self.break_cow_at(&mut inner, start, a)?;
             }
+            let over_shared = over_shared
+                && vma_at(&inner, a).is_some_and(|v| matches!(v.backing, Backing::Shared(_)));
             if over_shared {
                 // A private view of shared pages (the vDSO): the write
                 // must not reach the pages every address space maps.
@@ -667,7 +669,54 @@ impl MemoryManager {
         if !cow || !writable {
             return false;
         }
-        self.break_cow(&mut inner, start).is_ok()
+        self.break_cow_at(&mut inner, start, addr).is_ok()
+    }
+
+    /// Marks the private mapping at `addr` (which maps a file's shared
+    /// pages, `MAP_PRIVATE`) copy-on-write: the file's pages show through,
+    /// later writes to the file included, until the guest writes a page,
+    /// which then gets a copy of its own (`mm/memory.c`, do_wp_page).
+    pub fn make_private_view(&self, addr: u64) -> Result<(), Errno> {
+        let mut inner = self.lock();
+        let v = inner.vmas.get_mut(&addr).ok_or(Errno::EFAULT)?;
+        v.cow = true;
+        let (a, l, p) = (v.start, v.end - v.start, v.host_prot());
+        self.space.protect(a, l, p).map_err(|_| Errno::ENOMEM)
+    }
+
+    /// Breaks copy-on-write for a write at `addr` in the VMA at `start`: a
+    /// private view of shared pages copies just that page; private pages
+    /// shared since fork are handled for the whole VMA.
+    fn break_cow_at(&self, inner: &mut MmInner, start: u64, addr: u64) -> Result<(), Errno> {
+        let is_view = inner
+            .vmas
+            .get(&start)
+            .is_some_and(|v| !v.shared && matches!(v.backing, Backing::Shared(_)));
+        if !is_view {
+            return self.break_cow(inner, start);
+        }
+        let v = inner.vmas.remove(&start).ok_or(Errno::EFAULT)?;
+        let page = page_down(addr);
+        let (before, middle, after) = v.split3(page, page + PAGE);
+        for part in [before, after].into_iter().flatten() {
+            inner.vmas.insert(part.start, part);
+        }
+        let Some(middle) = middle else {
+            return Err(Errno::EFAULT);
+        };
+        let range = Arc::new(self.file.allocate(PAGE)?);
+        if let Ok(Some((off, _))) = middle.translate(page) {
+            self.file.copy(range.offset, off, PAGE);
+        }
+        let nv = Vma {
+            backing: Backing::Private(range),
+            offset: 0,
+            cow: false,
+            ..middle
+        };
+        self.host_map(&nv, nv.start, nv.end)?;
+        inner.vmas.insert(nv.start, nv);
+        Ok(())
     }
 
     /// Resolves a not-present fault (`SEGV_MAPERR`) in a shared mapping: a

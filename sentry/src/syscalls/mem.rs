@@ -137,6 +137,7 @@ pub(super) fn mmap(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         is_data(prot.write, shared, flags & MAP_GROWSDOWN != 0),
         fixed.then_some(addr),
     )?;
+    let mut private_view = false;
     let (backing, offset, max_prot, name) = if flags & MAP_ANONYMOUS != 0 {
         let name = if flags & MAP_GROWSDOWN != 0 {
             VmaName::Stack
@@ -166,7 +167,10 @@ pub(super) fn mmap(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         match f.ops.mmap_source() {
             MmapSource::None => return Err(Errno::ENODEV),
             MmapSource::Zero => (task.mm.anonymous(len)?, 0, all, VmaName::Anonymous),
-            MmapSource::Pages(pages) if shared => (Backing::Shared(pages), off, max, name),
+            MmapSource::Pages(pages) => {
+                private_view = !shared;
+                (Backing::Shared(pages), off, max, name)
+            }
             src => {
                 // A private copy of the file's contents.
                 let range = task.mm.file().allocate(len)?;
@@ -202,6 +206,9 @@ pub(super) fn mmap(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         offset,
         name,
     })?;
+    if private_view {
+        task.mm.make_private_view(addr)?;
+    }
     Ok(addr)
 }
 
