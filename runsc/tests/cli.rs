@@ -40,10 +40,12 @@ fn non_executable_file_exits_126() {
 
 #[test]
 fn unsupported_platform_is_a_clear_error() {
-    let o = runsc(&["--platform=systrap", "do", "/bin/true"]);
+    let o = runsc(&["--platform=kvm", "do", "/bin/true"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stderr(&o).contains("platform systrap is not supported yet; use --platform=ptrace"),
+        stderr(&o).contains(
+            "platform kvm is not supported yet; use --platform=systrap or --platform=ptrace"
+        ),
         "{}",
         stderr(&o)
     );
