@@ -1,7 +1,8 @@
 //! Sandbox overhead as ratios to native (and to gVisor when installed).
 //!
 //! `cargo bench -p tests --bench ratios` builds `tests/bench/bench.c`
-//! statically, runs each mode natively, under our `runsc --platform=ptrace
+//! statically, runs each mode natively, under our `runsc` on the systrap and
+//! the ptrace platform (`--platform=systrap|ptrace
 //! do` and, when `/usr/bin/runsc` exists, under gVisor's `runsc
 //! --platform=ptrace --network=none do`; each run prints its own ns/op
 //! (measured inside the guest). It also measures the wall time of a whole
@@ -72,7 +73,7 @@ fn restore_dev_null() {
 #[derive(Clone)]
 enum Runner {
     Native,
-    Ours(PathBuf),
+    Ours(PathBuf, &'static str),
     Gvisor,
 }
 
@@ -82,7 +83,7 @@ impl Runner {
         spec.timeout = BENCH_TIMEOUT;
         match self {
             Runner::Native => spec,
-            Runner::Ours(runsc) => spec.in_sandbox(runsc, "ptrace"),
+            Runner::Ours(runsc, platform) => spec.in_sandbox(runsc, platform),
             Runner::Gvisor => {
                 let mut wrapped = spec.in_sandbox(Path::new(GVISOR), "ptrace");
                 wrapped.args.insert(1, "--network=none".into());
@@ -214,10 +215,15 @@ fn main() {
         let n = measure(&Runner::Native, &bench, mode, native_iters);
         note("native", mode, &n);
         let o = match &ours {
-            Ok(r) => measure(&Runner::Ours(r.clone()), &bench, mode, iters),
+            Ok(r) => measure(&Runner::Ours(r.clone(), "systrap"), &bench, mode, iters),
             Err(e) => Err(e.clone()),
         };
         note("ours", mode, &o);
+        let p = match &ours {
+            Ok(r) => measure(&Runner::Ours(r.clone(), "ptrace"), &bench, mode, iters),
+            Err(e) => Err(e.clone()),
+        };
+        note("ours (ptrace)", mode, &p);
         let g = if gvisor {
             let g = measure(&Runner::Gvisor, &bench, mode, iters);
             note("gVisor", mode, &g);
@@ -225,21 +231,32 @@ fn main() {
         } else {
             None
         };
-        rows.push((format!("{mode} (x{iters})"), n, o, g));
+        rows.push((format!("{mode} (x{iters})"), n, o, p, g));
     }
     let n = startup(&Runner::Native, startup_runs);
     note("native", "startup", &n);
     let o = match &ours {
-        Ok(r) => startup(&Runner::Ours(r.clone()), startup_runs),
+        Ok(r) => startup(&Runner::Ours(r.clone(), "systrap"), startup_runs),
         Err(e) => Err(e.clone()),
     };
     note("ours", "startup", &o);
+    let p = match &ours {
+        Ok(r) => startup(&Runner::Ours(r.clone(), "ptrace"), startup_runs),
+        Err(e) => Err(e.clone()),
+    };
+    note("ours (ptrace)", "startup", &p);
     let g = gvisor.then(|| {
         let g = startup(&Runner::Gvisor, startup_runs);
         note("gVisor", "startup", &g);
         g
     });
-    rows.push((format!("do /bin/true (median of {startup_runs})"), n, o, g));
+    rows.push((
+        format!("do /bin/true (median of {startup_runs})"),
+        n,
+        o,
+        p,
+        g,
+    ));
 
     let wl_runs = env_u64("RVISOR_BENCH_WORKLOAD_RUNS", 3).max(1);
     let workloads: &[(&str, &str, &[&str])] = &[
@@ -259,41 +276,48 @@ fn main() {
         let n = workload(&Runner::Native, program, args, wl_runs);
         note("native", name, &n);
         let o = match &ours {
-            Ok(r) => workload(&Runner::Ours(r.clone()), program, args, wl_runs),
+            Ok(r) => workload(&Runner::Ours(r.clone(), "systrap"), program, args, wl_runs),
             Err(e) => Err(e.clone()),
         };
         note("ours", name, &o);
+        let p = match &ours {
+            Ok(r) => workload(&Runner::Ours(r.clone(), "ptrace"), program, args, wl_runs),
+            Err(e) => Err(e.clone()),
+        };
+        note("ours (ptrace)", name, &p);
         let g = gvisor.then(|| {
             let g = workload(&Runner::Gvisor, program, args, wl_runs);
             note("gVisor", name, &g);
             g
         });
-        rows.push((format!("{name} (median of {wl_runs})"), n, o, g));
+        rows.push((format!("{name} (median of {wl_runs})"), n, o, p, g));
     }
 
     println!();
     println!(
-        "{:<32} {:>12} {:>12} {:>12} {:>12} {:>12}",
-        "benchmark (ns/op)", "native", "ours", "gVisor", "ours/native", "ours/gVisor"
+        "{:<34} {:>11} {:>11} {:>11} {:>11} {:>9} {:>9} {:>9}",
+        "benchmark (ns/op)", "native", "systrap", "ptrace", "gVisor", "sys/nat", "sys/gV", "ptr/gV"
     );
-    for (name, n, o, g) in &rows {
-        let (gcell, gratio) = match g {
-            Some(g) => (cell(g), ratio(o, g)),
-            None => ("n/a".to_string(), "n/a".to_string()),
+    for (name, n, o, p, g) in &rows {
+        let (gcell, gratio, pratio) = match g {
+            Some(g) => (cell(g), ratio(o, g), ratio(p, g)),
+            None => ("n/a".to_string(), "n/a".to_string(), "n/a".to_string()),
         };
         println!(
-            "{:<32} {:>12} {:>12} {:>12} {:>12} {:>12}",
+            "{:<34} {:>11} {:>11} {:>11} {:>11} {:>9} {:>9} {:>9}",
             name,
             cell(n),
             cell(o),
+            cell(p),
             gcell,
             ratio(o, n),
-            gratio
+            gratio,
+            pratio
         );
     }
     println!();
     if let Ok(r) = &ours {
-        match sentry_rss(&Runner::Ours(r.clone()), "runsc-sentry") {
+        match sentry_rss(&Runner::Ours(r.clone(), "systrap"), "runsc-sentry") {
             Ok(kb) => println!(
                 "resident memory of our Sentry while the guest sleeps: {:.1} MB",
                 kb as f64 / 1024.0
