@@ -174,6 +174,10 @@ pub trait Context: Send {
     /// A handle that makes a concurrent or the next `switch` return
     /// [`Stop::Interrupted`].
     fn interrupter(&self) -> Interrupter;
+    /// The Sentry is about to block while handling this thread's last stop
+    /// (a sleeping syscall): a platform that spins waiting for the resume
+    /// should stop spinning.
+    fn blocking_hint(&self) {}
     /// Reads the thread's extended FP state (`XSAVE` layout).
     fn fp_state(&mut self, space: &Arc<dyn AddressSpace>) -> Result<Vec<u8>>;
     /// Replaces the thread's extended FP state (`XSAVE` layout).

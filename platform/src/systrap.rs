@@ -27,6 +27,8 @@
 //! | 32 | `fs` base (read on stop, written on resume) |
 //! | 40 | syscall-user-dispatch selector byte |
 //! | 48 | `si_syscall` |
+//! | 44 | how many times the stub spins before sleeping (set by the Sentry) |
+//! | 52 | the Sentry blocks handling this stop: the stub should sleep, not spin |
 //! | 56 | the Sentry sleeps on the state word (stub must wake it) |
 //! | 60 | the stub sleeps on the state word (Sentry must wake it) |
 //! | 64 | scratch (`stack_t`, `sigaction` structures at set-up) |
@@ -155,6 +157,30 @@ fn wait_stop(word: &AtomicU32, sleeping: &AtomicU32, spin: u32) -> u32 {
 
 type FactoryJob = Box<dyn FnOnce() + Send>;
 
+/// Guest threads currently between resume and stop. Spinning pays only
+/// while each spinning pair (a Sentry thread and its stub thread) can have
+/// a CPU of its own; past that, both sides sleep on the futex at once.
+static ACTIVE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static CPUS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+
+/// Pins the calling host thread and stub thread `tid` to the CPU the
+/// caller runs on, so hand-offs between them are same-CPU switches.
+fn pin_together(tid: i32) {
+    // SAFETY: sched_getcpu has no preconditions.
+    let cpu = unsafe { libc::sched_getcpu() };
+    let Ok(cpu) = usize::try_from(cpu) else {
+        return;
+    };
+    // SAFETY: cpu_set_t is plain data; CPU_SET writes within it; the set
+    // pointers are valid for the calls.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+        libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
 /// CPUs this process may run on (`sched_getaffinity`; opens no files, so
 /// it works under the Sentry's seccomp filter).
 fn host_cpus() -> usize {
@@ -193,6 +219,7 @@ impl SystrapPlatform {
                 err,
             })?;
         let cpus = host_cpus();
+        CPUS.store(cpus, Ordering::Relaxed);
         Ok(SystrapPlatform {
             memory_fd,
             alloc,
@@ -348,6 +375,11 @@ impl Platform for SystrapPlatform {
         sp.slots_lock().used[0] = true;
         let slot = sp.spawn_thread()?;
         lock(&sp.slots).by_host.insert(gettid(), slot);
+        if self.spin == 0
+            && let Some(tid) = sp.tid_of(slot)
+        {
+            pin_together(tid);
+        }
         Ok(Arc::new(sp))
     }
 
@@ -356,6 +388,7 @@ impl Platform for SystrapPlatform {
             pending: Arc::new(AtomicBool::new(false)),
             running: Arc::new(RunningThread::default()),
             spin: self.spin,
+            last_stop: Mutex::new(None),
         }))
     }
 
@@ -634,6 +667,8 @@ pub struct SystrapContext {
     pending: Arc<AtomicBool>,
     running: Arc<RunningThread>,
     spin: u32,
+    /// The address space and slot of the last stop, for `blocking_hint`.
+    last_stop: Mutex<Option<(std::sync::Weak<dyn AddressSpace>, u64)>>,
 }
 
 fn proc_of(space: &Arc<dyn AddressSpace>) -> Option<&SysProcess> {
@@ -720,6 +755,11 @@ impl Context for SystrapContext {
     fn adopt(&mut self, space: &Arc<dyn AddressSpace>, thread: u64) -> Result<()> {
         let p = proc_of(space).ok_or_else(|| PlatformError::Stub("not a systrap space".into()))?;
         p.slots_lock().by_host.insert(gettid(), thread);
+        if self.spin == 0
+            && let Some(tid) = p.tid_of(thread)
+        {
+            pin_together(tid);
+        }
         Ok(())
     }
 
@@ -742,6 +782,14 @@ impl Context for SystrapContext {
             return Stop::Lost;
         }
         p.write_u64(slot, 32, regs.0.fs_base);
+        p.word(slot, 52).store(0, Ordering::Release);
+        let active = ACTIVE.fetch_add(1, Ordering::AcqRel) + 1;
+        let spin = if active * 2 <= CPUS.load(Ordering::Relaxed) {
+            self.spin
+        } else {
+            0
+        };
+        p.word(slot, 44).store(spin, Ordering::Release);
         if let Some(tid) = p.tid_of(slot) {
             self.running.pid.store(p.pid, Ordering::Release);
             self.running.tid.store(tid, Ordering::Release);
@@ -752,7 +800,8 @@ impl Context for SystrapContext {
         if p.word(slot, 60).load(Ordering::SeqCst) != 0 {
             futex_wake(st);
         }
-        let v = wait_stop(st, p.word(slot, 56), self.spin);
+        let v = wait_stop(st, p.word(slot, 56), spin);
+        ACTIVE.fetch_sub(1, Ordering::AcqRel);
         self.running.tid.store(0, Ordering::Release);
         if v != ST_STOPPED {
             return Stop::Lost;
@@ -762,6 +811,7 @@ impl Context for SystrapContext {
             return Stop::Lost;
         }
         regs.0.fs_base = p.read_u64(slot, 32);
+        *lock(&self.last_stop) = Some((Arc::downgrade(space), slot));
         let signo = p.word(slot, 4).load(Ordering::Acquire) as i32;
         let code = p.word(slot, 16).load(Ordering::Acquire) as i32;
         let addr = p.read_u64(slot, 24);
@@ -798,6 +848,19 @@ impl Context for SystrapContext {
                 unsafe { libc::syscall(libc::SYS_tgkill, pid, tid, SIG_INTERRUPT) };
             }
         })
+    }
+
+    fn blocking_hint(&self) {
+        let last = lock(&self.last_stop).clone();
+        let Some((space, slot)) = last else {
+            return;
+        };
+        // Only while that address space (and so its region) is alive.
+        if let Some(space) = space.upgrade()
+            && let Some(p) = proc_of(&space)
+        {
+            p.word(slot, 52).store(1, Ordering::Release);
+        }
     }
 
     fn fp_state(&mut self, space: &Arc<dyn AddressSpace>) -> Result<Vec<u8>> {

@@ -460,6 +460,8 @@ impl Task {
         for q in queues {
             q.add(waker);
         }
+        // The stub thread need not spin for a resume that may be far off.
+        self.ctx.blocking_hint();
         let r = loop {
             if let Some(v) = ready() {
                 break Ok(v);
