@@ -340,7 +340,9 @@ fn exit_stub_thread(tid: i32) {
     }
 }
 
-fn pin_to_current_cpu(tid: i32) {
+/// Pins the calling host thread and stub thread `tid` to the CPU the
+/// caller runs on, so hand-offs between them are same-CPU switches.
+pub(crate) fn pin_to_current_cpu(tid: i32) {
     // SAFETY: sched_getcpu has no preconditions.
     let cpu = unsafe { libc::sched_getcpu() };
     let Ok(cpu) = usize::try_from(cpu) else {

@@ -163,23 +163,6 @@ type FactoryJob = Box<dyn FnOnce() + Send>;
 static ACTIVE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 static CPUS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
 
-/// Pins the calling host thread and stub thread `tid` to the CPU the
-/// caller runs on, so hand-offs between them are same-CPU switches.
-fn pin_together(tid: i32) {
-    // SAFETY: sched_getcpu has no preconditions.
-    let cpu = unsafe { libc::sched_getcpu() };
-    let Ok(cpu) = usize::try_from(cpu) else {
-        return;
-    };
-    // SAFETY: cpu_set_t is plain data; CPU_SET writes within it; the set
-    // pointers are valid for the calls.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu, &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
-        libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &set);
-    }
-}
 
 /// CPUs this process may run on (`sched_getaffinity`; opens no files, so
 /// it works under the Sentry's seccomp filter).
@@ -378,7 +361,7 @@ impl Platform for SystrapPlatform {
         if self.spin == 0
             && let Some(tid) = sp.tid_of(slot)
         {
-            pin_together(tid);
+            crate::ptrace::pin_to_current_cpu(tid);
         }
         Ok(Arc::new(sp))
     }
@@ -758,7 +741,7 @@ impl Context for SystrapContext {
         if self.spin == 0
             && let Some(tid) = p.tid_of(thread)
         {
-            pin_together(tid);
+            crate::ptrace::pin_to_current_cpu(tid);
         }
         Ok(())
     }

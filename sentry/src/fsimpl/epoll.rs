@@ -19,8 +19,7 @@ use crate::kernel::waitqueue::{WaitQueue, Waker};
 use crate::mm::UserPtr;
 use crate::syscalls::{SyscallResult, arg_fd};
 use crate::vfs::{
-    Attr, Dentry, FileDescription, FileDescription as Fd, FileOps, FileRef, Inode, S_IFDIR,
-    S_IFREG, Time,
+    Attr, Dentry, FileDescription, FileDescription as Fd, FileOps, FileRef, Inode, S_IFDIR, S_IFREG,
 };
 
 const EPOLL_CLOEXEC: u32 = 0o2000000;
@@ -118,18 +117,7 @@ impl EpollInode {
 
 impl Inode for EpollInode {
     fn attr(&self) -> Result<Attr, Errno> {
-        let now = Time::now();
-        Ok(Attr {
-            dev: 0xe,
-            ino: 1,
-            mode: 0o600,
-            nlink: 1,
-            blksize: 4096,
-            atime: now,
-            mtime: now,
-            ctime: now,
-            ..Attr::default()
-        })
+        Ok(super::anon_attr())
     }
     fn open(self: Arc<Self>, _flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
         Err(Errno::ENXIO)

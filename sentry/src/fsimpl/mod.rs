@@ -10,3 +10,20 @@ pub mod pipe;
 pub mod proc;
 pub mod signalfd;
 pub mod tmpfs;
+
+/// Attributes of an anonymous inode (`anon_inode:[...]`: epoll, pidfd,
+/// signalfd): one shared inode on the anonymous-inode file system.
+pub fn anon_attr() -> crate::vfs::Attr {
+    let now = crate::vfs::Time::now();
+    crate::vfs::Attr {
+        dev: 0xe,
+        ino: 1,
+        mode: 0o600,
+        nlink: 1,
+        blksize: 4096,
+        atime: now,
+        mtime: now,
+        ctime: now,
+        ..crate::vfs::Attr::default()
+    }
+}

@@ -8,7 +8,7 @@ use abi::Errno;
 
 use crate::kernel::waitqueue::WaitQueue;
 use crate::kernel::{Task, ThreadGroup};
-use crate::vfs::{Attr, Dentry, FileDescription, FileOps, FileRef, Inode, Time};
+use crate::vfs::{Attr, Dentry, FileDescription, FileOps, FileRef, Inode};
 
 /// The inode of a pidfd.
 pub struct PidfdInode {
@@ -18,18 +18,7 @@ pub struct PidfdInode {
 
 impl Inode for PidfdInode {
     fn attr(&self) -> Result<Attr, Errno> {
-        let now = Time::now();
-        Ok(Attr {
-            dev: 0xe,
-            ino: 1,
-            mode: 0o600,
-            nlink: 1,
-            blksize: 4096,
-            atime: now,
-            mtime: now,
-            ctime: now,
-            ..Attr::default()
-        })
+        Ok(super::anon_attr())
     }
     fn open(self: Arc<Self>, _flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
         Err(Errno::ENXIO)

@@ -17,7 +17,7 @@ use crate::kernel::waitqueue::WaitQueue;
 use crate::kernel::{Kernel, Task};
 use crate::mm::UserPtr;
 use crate::syscalls::{SyscallResult, arg_fd};
-use crate::vfs::{Attr, Dentry, FileDescription, FileOps, Inode, Time};
+use crate::vfs::{Attr, Dentry, FileDescription, FileOps, Inode};
 
 const SFD_CLOEXEC: u32 = 0o2000000;
 const SFD_NONBLOCK: u32 = 0o4000;
@@ -77,18 +77,7 @@ impl SignalfdInode {
 
 impl Inode for SignalfdInode {
     fn attr(&self) -> Result<Attr, Errno> {
-        let now = Time::now();
-        Ok(Attr {
-            dev: 0xe,
-            ino: 1,
-            mode: 0o600,
-            nlink: 1,
-            blksize: 4096,
-            atime: now,
-            mtime: now,
-            ctime: now,
-            ..Attr::default()
-        })
+        Ok(super::anon_attr())
     }
     fn open(self: Arc<Self>, _flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
         Err(Errno::ENXIO)
