@@ -435,6 +435,9 @@ pub fn exit_thread(task: &mut Task, status: i32) {
     if !last {
         return;
     }
+    if super::ptrace::any(&kernel) {
+        super::ptrace::tracer_exited(&kernel, &tg);
+    }
     let status = tg.lock().group_exit.unwrap_or(status);
     exit_process(&kernel, &tg, status);
 }

@@ -176,9 +176,10 @@ impl Tracees {
             .iter()
             .filter(|(_, t)| t.tracer.upgrade().is_some_and(|g| Arc::ptr_eq(&g, tracer)))
             .filter(|(_, t)| {
-                t.handle
-                    .upgrade()
-                    .is_some_and(|h| h.tg.lock().zombie.is_none())
+                lock(&t.state).exited.is_some()
+                    || t.handle
+                        .upgrade()
+                        .is_some_and(|h| h.tg.lock().zombie.is_none())
             })
             .map(|(tid, t)| (*tid, t.clone()))
             .collect()
@@ -429,6 +430,28 @@ pub fn exit_event(task: &mut Task, status: i32) {
     }
     lock(&t.state).eventmsg = status as u64;
     stop(task, &t, ((5 | (EVENT_EXIT << 8)) << 8) | 0x7f, None);
+}
+
+/// The tracer process `tg` is exiting: tracees with `PTRACE_O_EXITKILL`
+/// are killed, the others let go (a stopped one resumes).
+pub fn tracer_exited(kernel: &Kernel, tg: &Arc<ThreadGroup>) {
+    let mine: Vec<(i32, Arc<Tracee>)> = lock(&kernel.tracees.map)
+        .iter()
+        .filter(|(_, t)| t.tracer.upgrade().is_some_and(|g| Arc::ptr_eq(&g, tg)))
+        .map(|(tid, t)| (*tid, t.clone()))
+        .collect();
+    for (tid, t) in mine {
+        let kill = lock(&t.state).options & O_EXITKILL != 0;
+        kernel.tracees.detach(tid);
+        if let Some(h) = t.handle.upgrade() {
+            if kill {
+                super::signal::send_to_thread(kernel, &h, SigInfo::kill(9, 0, 0, 0));
+            }
+            lock(&t.state).resume = Some((Mode::Detach, 0));
+            t.resumed.notify_all();
+            h.waker.wake();
+        }
+    }
 }
 
 /// Whether `kernel` traces anything at all (fast path for the task loop).
