@@ -163,11 +163,26 @@ impl Tracees {
         let Some(t) = self.get(tid) else {
             return;
         };
-        lock(&t.state).exited = Some(status);
-        match t.tracer.upgrade() {
-            Some(tracer) => tracer.child_events.notify_all(),
-            None => self.detach(tid),
+        let Some(tracer) = t.tracer.upgrade() else {
+            self.detach(tid);
+            return;
+        };
+        // A traced process that is the tracer's own child reports its exit
+        // the ordinary way (its zombie), once.
+        let own_child = t.handle.upgrade().is_some_and(|h| {
+            h.tid == h.tg.pid
+                && h.tg
+                    .lock()
+                    .parent
+                    .as_ref()
+                    .is_some_and(|p| Arc::ptr_eq(p, &tracer))
+        });
+        if own_child {
+            self.detach(tid);
+        } else {
+            lock(&t.state).exited = Some(status);
         }
+        tracer.child_events.notify_all();
     }
 
     /// Tracees of `tracer` that are stopped and not yet reported.
