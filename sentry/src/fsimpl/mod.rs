@@ -9,6 +9,7 @@ pub mod pidfd;
 pub mod pipe;
 pub mod proc;
 pub mod signalfd;
+pub mod socket;
 pub mod tmpfs;
 
 /// Attributes of an anonymous inode (`anon_inode:[...]`: epoll, pidfd,

@@ -390,7 +390,7 @@ pub(super) fn write(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let is_pipe = f
         .inode()
         .attr()
-        .is_ok_and(|at| at.kind() == crate::vfs::S_IFIFO);
+        .is_ok_and(|at| matches!(at.kind(), crate::vfs::S_IFIFO | crate::vfs::S_IFSOCK));
     if !is_pipe || f.flags() & O_NONBLOCK != 0 {
         return blocking(task, &f, true, || write_from(task, &f, a[1], a[2], None));
     }
@@ -443,7 +443,7 @@ pub(super) fn pwrite64(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     write_from(task, &f, a[1], a[2], Some(off))
 }
 
-fn read_iovecs(task: &Task, iov: u64, cnt: u64) -> Result<Vec<(u64, u64)>, Errno> {
+pub(super) fn read_iovecs(task: &Task, iov: u64, cnt: u64) -> Result<Vec<(u64, u64)>, Errno> {
     if cnt > 1024 {
         return Err(Errno::EINVAL);
     }

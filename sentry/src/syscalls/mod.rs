@@ -10,6 +10,7 @@ mod pidfd;
 mod process;
 mod ptrace;
 mod signal;
+mod socket;
 mod table;
 mod task;
 mod time;

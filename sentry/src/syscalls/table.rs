@@ -3,7 +3,9 @@
 
 use abi::syscalls::nr;
 
-use super::{SyscallResult, fs, fsmeta, futex, mem, pidfd, process, ptrace, signal, task, time};
+use super::{
+    SyscallResult, fs, fsmeta, futex, mem, pidfd, process, ptrace, signal, socket, task, time,
+};
 use crate::kernel::Task;
 
 /// A system-call handler.
@@ -179,6 +181,17 @@ pub static TABLE: [Option<Handler>; SIZE] = table! {
     FALLOCATE => fs::fallocate,
     DUP3 => fs::dup3,
     PIPE2 => fs::pipe2,
+    SOCKET => socket::socket,
+    SOCKETPAIR => socket::socketpair,
+    SENDTO => socket::sendto,
+    RECVFROM => socket::recvfrom,
+    SENDMSG => socket::sendmsg,
+    RECVMSG => socket::recvmsg,
+    SHUTDOWN => socket::shutdown,
+    GETSOCKOPT => socket::getsockopt,
+    SETSOCKOPT => socket::setsockopt,
+    GETSOCKNAME => socket::getsockname,
+    GETPEERNAME => socket::getpeername,
     PREADV => fs::preadv,
     PWRITEV => fs::pwritev,
     PRLIMIT64 => process::prlimit64,

@@ -1,0 +1,344 @@
+//! Socket system calls: `AF_UNIX` sockets (see `fsimpl::socket`).
+
+use std::sync::Arc;
+
+use abi::Errno;
+
+use super::SyscallResult;
+use super::fs::{file, read_iovecs};
+use crate::fsimpl::socket::{Cred, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM, UnixSocket};
+use crate::kernel::Task;
+use crate::mm::UserPtr;
+use crate::vfs::{Dentry, FileDescription, FileRef};
+
+const AF_UNIX: u64 = 1;
+const AF_INET: u64 = 2;
+const AF_INET6: u64 = 10;
+const SOCK_NONBLOCK: u32 = 0o4000;
+const SOCK_CLOEXEC: u32 = 0o2000000;
+const SOCK_MAX: u32 = 11;
+const O_NONBLOCK: u32 = 0o4000;
+
+const MSG_PEEK: u64 = 0x2;
+const MSG_TRUNC: u64 = 0x20;
+const MSG_DONTWAIT: u64 = 0x40;
+const MSG_NOSIGNAL: u64 = 0x4000;
+
+const SOL_SOCKET: u64 = 1;
+const SO_TYPE: u64 = 3;
+const SO_ERROR: u64 = 4;
+const SO_SNDBUF: u64 = 7;
+const SO_RCVBUF: u64 = 8;
+const SO_PEERCRED: u64 = 17;
+const SO_ACCEPTCONN: u64 = 30;
+const SO_PROTOCOL: u64 = 38;
+const SO_DOMAIN: u64 = 39;
+
+/// Largest single send or receive buffer the Sentry copies at once.
+const MAX_IO: u64 = 1 << 24;
+
+/// Checks `socket`/`socketpair` arguments; returns (type, flags).
+fn check_args(domain: u64, ty: u64, proto: u64, pair: bool) -> Result<(u32, u32), Errno> {
+    if domain != AF_UNIX {
+        if pair && (domain == AF_INET || domain == AF_INET6) {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        return Err(Errno::EAFNOSUPPORT);
+    }
+    let ty = u32::try_from(ty).map_err(|_| Errno::EINVAL)?;
+    let flags = ty & !0xf;
+    let kind = ty & 0xf;
+    if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 || kind >= SOCK_MAX {
+        return Err(Errno::EINVAL);
+    }
+    if proto != 0 && proto != AF_UNIX {
+        return Err(Errno::EPROTONOSUPPORT);
+    }
+    let kind = match kind {
+        SOCK_STREAM | SOCK_DGRAM | SOCK_SEQPACKET => kind,
+        // SOCK_RAW is a datagram socket for AF_UNIX.
+        3 => SOCK_DGRAM,
+        _ => return Err(Errno::ESOCKTNOSUPPORT),
+    };
+    Ok((kind, flags))
+}
+
+fn install(task: &Task, sock: Arc<UnixSocket>, flags: u32) -> Result<i32, Errno> {
+    let ino = crate::vfs::Inode::attr(&*sock)?.ino;
+    let dentry = Dentry::detached(format!("socket:[{ino}]").into_bytes(), sock.clone());
+    let file = FileDescription::new(dentry, sock, 2 | (flags & O_NONBLOCK));
+    let limit = u32::try_from(task.rlimit(7)).unwrap_or(u32::MAX);
+    task.fds.insert(file, flags & SOCK_CLOEXEC != 0, 0, limit)
+}
+
+pub(super) fn socket(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let (kind, flags) = check_args(a[0], a[1], a[2], false)?;
+    let sock = UnixSocket::new(kind, task.creds.uid[1], task.creds.gid[1]);
+    Ok(install(task, sock, flags)? as u64)
+}
+
+pub(super) fn socketpair(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let (kind, flags) = check_args(a[0], a[1], a[2], true)?;
+    let cred = Cred {
+        pid: task.pid,
+        uid: task.creds.uid[1],
+        gid: task.creds.gid[1],
+    };
+    let (s0, s1) = UnixSocket::pair(kind, cred);
+    let fd0 = install(task, s0, flags)?;
+    let fd1 = match install(task, s1, flags) {
+        Ok(fd) => fd,
+        Err(e) => {
+            let _ = task.fds.remove(fd0);
+            return Err(e);
+        }
+    };
+    if let Err(e) = task.mm.write(UserPtr::<[i32; 2]>::new(a[3]), &[fd0, fd1]) {
+        let _ = task.fds.remove(fd0);
+        let _ = task.fds.remove(fd1);
+        return Err(e);
+    }
+    Ok(0)
+}
+
+/// The socket a file is: `ENOTSOCK` for other files.
+fn as_sock(f: &FileRef) -> Result<&UnixSocket, Errno> {
+    f.inode()
+        .as_any()
+        .downcast_ref::<UnixSocket>()
+        .ok_or(Errno::ENOTSOCK)
+}
+
+/// Runs `op`, waiting while it would block unless the file is
+/// non-blocking or `dontwait`; `EPIPE` raises `SIGPIPE` unless `nosignal`.
+fn wait_loop(
+    task: &Task,
+    f: &FileRef,
+    write: bool,
+    dontwait: bool,
+    nosignal: bool,
+    mut op: impl FnMut() -> Result<usize, Errno>,
+) -> Result<usize, Errno> {
+    loop {
+        match op() {
+            Err(Errno::EAGAIN) if !dontwait && f.flags() & O_NONBLOCK == 0 => {
+                let Some(q) = f.ops.wait_queue() else {
+                    return Err(Errno::EAGAIN);
+                };
+                task.block(&[q], None, || {
+                    let (r, w) = f.ops.readiness();
+                    (if write { w } else { r }).then_some(())
+                })?;
+            }
+            Err(Errno::EPIPE) if !nosignal => {
+                let info = abi::signal::SigInfo::kill(13, 0, task.pid, task.creds.uid[0]);
+                crate::kernel::signal::send_to_thread(&task.kernel, &task.handle, info);
+                return Err(Errno::EPIPE);
+            }
+            r => return r,
+        }
+    }
+}
+
+/// Sends `data`: a blocking stream send waits until all of it is queued.
+fn do_send(task: &Task, f: &FileRef, data: &[u8], flags: u64) -> SyscallResult {
+    let s = as_sock(f)?;
+    let dontwait = flags & MSG_DONTWAIT != 0;
+    let nosignal = flags & MSG_NOSIGNAL != 0;
+    let all = s.kind() == SOCK_STREAM && !dontwait && f.flags() & O_NONBLOCK == 0;
+    let mut done = 0;
+    loop {
+        let r = wait_loop(task, f, true, dontwait, nosignal, || s.send(&data[done..]));
+        match r {
+            Ok(n) => {
+                done += n;
+                if !all || done >= data.len() || n == 0 {
+                    return Ok(done as u64);
+                }
+            }
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => return Ok(done as u64),
+        }
+    }
+}
+
+/// Receives up to `len` bytes: (data, full message length).
+fn do_recv(task: &Task, f: &FileRef, len: u64, flags: u64) -> Result<(Vec<u8>, usize), Errno> {
+    let s = as_sock(f)?;
+    let mut buf = vec![0u8; len.min(MAX_IO) as usize];
+    let peek = flags & MSG_PEEK != 0;
+    let mut full = 0;
+    let n = wait_loop(task, f, false, flags & MSG_DONTWAIT != 0, true, || {
+        let (n, l) = s.recv(&mut buf, peek)?;
+        full = l;
+        Ok(n)
+    })?;
+    buf.truncate(n);
+    Ok((buf, full))
+}
+
+fn copy_in(task: &Task, addr: u64, len: u64) -> Result<Vec<u8>, Errno> {
+    let mut data = vec![0u8; len.min(MAX_IO) as usize];
+    task.mm.copy_in(addr, &mut data)?;
+    Ok(data)
+}
+
+pub(super) fn sendto(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let f = file(task, a[0])?;
+    let s = as_sock(&f)?;
+    if a[4] != 0 && s.connected() {
+        if s.kind() != SOCK_DGRAM {
+            return Err(Errno::EISCONN);
+        }
+    } else if a[4] != 0 {
+        // Named destinations need bind(), which is not there yet.
+        return Err(Errno::ECONNREFUSED);
+    }
+    let data = copy_in(task, a[1], a[2])?;
+    do_send(task, &f, &data, a[3])
+}
+
+pub(super) fn recvfrom(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let f = file(task, a[0])?;
+    let (data, full) = do_recv(task, &f, a[2], a[3])?;
+    task.mm.copy_out(a[1], &data)?;
+    if a[4] != 0 && a[5] != 0 {
+        // The peer is unnamed: an empty address.
+        task.mm.write(UserPtr::<u32>::new(a[5]), &0)?;
+    }
+    let dgram = as_sock(&f)?.kind() != SOCK_STREAM;
+    if dgram && a[3] & MSG_TRUNC != 0 {
+        return Ok(full as u64);
+    }
+    Ok(data.len() as u64)
+}
+
+/// `struct msghdr` as seven words: name, namelen, iov, iovlen, control,
+/// controllen, flags.
+type MsgHdr = [u64; 7];
+
+pub(super) fn sendmsg(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let f = file(task, a[0])?;
+    as_sock(&f)?;
+    let m: MsgHdr = task.mm.read(UserPtr::<MsgHdr>::new(a[1]))?;
+    let vecs = read_iovecs(task, m[2], m[3])?;
+    let mut data = Vec::new();
+    for (base, len) in vecs {
+        let start = data.len();
+        let len = len.min(MAX_IO - start as u64) as usize;
+        data.resize(start + len, 0);
+        task.mm.copy_in(base, &mut data[start..])?;
+    }
+    do_send(task, &f, &data, a[2])
+}
+
+pub(super) fn recvmsg(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let f = file(task, a[0])?;
+    as_sock(&f)?;
+    let m: MsgHdr = task.mm.read(UserPtr::<MsgHdr>::new(a[1]))?;
+    let vecs = read_iovecs(task, m[2], m[3])?;
+    let total: u64 = vecs.iter().map(|v| v.1).sum();
+    let (data, full) = do_recv(task, &f, total, a[2])?;
+    let mut off = 0;
+    for (base, len) in vecs {
+        if off >= data.len() {
+            break;
+        }
+        let k = (len as usize).min(data.len() - off);
+        task.mm.copy_out(base, &data[off..off + k])?;
+        off += k;
+    }
+    let dgram = as_sock(&f)?.kind() != SOCK_STREAM;
+    let trunc = dgram && full > data.len();
+    // msg_namelen (unnamed peer), msg_controllen (no control data), msg_flags.
+    task.mm.write(UserPtr::<u32>::new(a[1] + 8), &0)?;
+    task.mm.write(UserPtr::<u64>::new(a[1] + 40), &0)?;
+    let flags = if trunc { MSG_TRUNC as u32 } else { 0 };
+    task.mm.write(UserPtr::<u32>::new(a[1] + 48), &flags)?;
+    if trunc && a[2] & MSG_TRUNC != 0 {
+        return Ok(full as u64);
+    }
+    Ok(data.len() as u64)
+}
+
+pub(super) fn shutdown(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let f = file(task, a[0])?;
+    as_sock(&f)?.shutdown(a[1])?;
+    Ok(0)
+}
+
+/// Writes an option value of at most `*optlen` bytes and stores the length.
+fn put_opt(task: &Task, val: u64, lenp: u64, bytes: &[u8]) -> SyscallResult {
+    let len: i32 = task.mm.read(UserPtr::<i32>::new(lenp))?;
+    let len = usize::try_from(len).map_err(|_| Errno::EINVAL)?;
+    let n = len.min(bytes.len());
+    task.mm.copy_out(val, &bytes[..n])?;
+    task.mm.write(UserPtr::<i32>::new(lenp), &(n as i32))?;
+    Ok(0)
+}
+
+pub(super) fn getsockopt(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let f = file(task, a[0])?;
+    let s = as_sock(&f)?;
+    if a[1] != SOL_SOCKET {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let int = |v: i32| v.to_ne_bytes().to_vec();
+    let bytes = match a[2] {
+        SO_TYPE => int(s.kind() as i32),
+        SO_ERROR | SO_ACCEPTCONN | SO_PROTOCOL => int(0),
+        SO_DOMAIN => int(AF_UNIX as i32),
+        SO_SNDBUF | SO_RCVBUF => int(212_992),
+        SO_PEERCRED => {
+            let c = s.peer_cred().unwrap_or(Cred {
+                pid: 0,
+                uid: u32::MAX,
+                gid: u32::MAX,
+            });
+            let mut b = c.pid.to_ne_bytes().to_vec();
+            b.extend_from_slice(&c.uid.to_ne_bytes());
+            b.extend_from_slice(&c.gid.to_ne_bytes());
+            b
+        }
+        _ => return Err(Errno::ENOPROTOOPT),
+    };
+    put_opt(task, a[3], a[4], &bytes)
+}
+
+pub(super) fn setsockopt(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let f = file(task, a[0])?;
+    as_sock(&f)?;
+    if a[1] != SOL_SOCKET {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    if (a[4] as i32) < 4 {
+        return Err(Errno::EINVAL);
+    }
+    let _: i32 = task.mm.read(UserPtr::<i32>::new(a[3]))?;
+    Ok(0)
+}
+
+/// Writes an unnamed `AF_UNIX` address (the family alone).
+fn put_unnamed(task: &Task, addr: u64, lenp: u64) -> SyscallResult {
+    let len: i32 = task.mm.read(UserPtr::<i32>::new(lenp))?;
+    let len = usize::try_from(len).map_err(|_| Errno::EINVAL)?;
+    let fam = (AF_UNIX as u16).to_ne_bytes();
+    let n = len.min(fam.len());
+    task.mm.copy_out(addr, &fam[..n])?;
+    task.mm.write(UserPtr::<i32>::new(lenp), &2)?;
+    Ok(0)
+}
+
+pub(super) fn getsockname(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let f = file(task, a[0])?;
+    as_sock(&f)?;
+    put_unnamed(task, a[1], a[2])
+}
+
+pub(super) fn getpeername(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let f = file(task, a[0])?;
+    if !as_sock(&f)?.connected() {
+        return Err(Errno::ENOTCONN);
+    }
+    put_unnamed(task, a[1], a[2])
+}
