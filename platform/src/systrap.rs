@@ -163,7 +163,6 @@ type FactoryJob = Box<dyn FnOnce() + Send>;
 static ACTIVE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 static CPUS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
 
-
 /// CPUs this process may run on (`sched_getaffinity`; opens no files, so
 /// it works under the Sentry's seccomp filter).
 fn host_cpus() -> usize {
