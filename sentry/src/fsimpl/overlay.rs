@@ -233,18 +233,8 @@ impl Inode for OvDir {
         let moving_dir = moving.attr()?.is_dir();
         match target.lookup(new_name) {
             Ok(existing) => {
-                if Arc::ptr_eq(&existing, &moving) {
+                if crate::vfs::check_replace(&moving, &existing)? {
                     return Ok(());
-                }
-                let ex_dir = existing.attr()?.is_dir();
-                if moving_dir && !ex_dir {
-                    return Err(Errno::ENOTDIR);
-                }
-                if !moving_dir && ex_dir {
-                    return Err(Errno::EISDIR);
-                }
-                if ex_dir && !existing.readdir()?.is_empty() {
-                    return Err(Errno::ENOTEMPTY);
                 }
             }
             Err(Errno::ENOENT) => {}

@@ -540,21 +540,10 @@ impl Inode for TmpDir {
             .downcast_ref::<TmpDir>()
             .ok_or(Errno::EXDEV)?;
         let moving = self.lookup(name)?;
-        let moving_dir = moving.attr()?.is_dir();
-        if let Ok(existing) = target.lookup(new_name) {
-            if Arc::ptr_eq(&existing, &moving) {
-                return Ok(());
-            }
-            let ex_dir = existing.attr()?.is_dir();
-            if moving_dir && !ex_dir {
-                return Err(Errno::ENOTDIR);
-            }
-            if !moving_dir && ex_dir {
-                return Err(Errno::EISDIR);
-            }
-            if ex_dir && !existing.readdir()?.is_empty() {
-                return Err(Errno::ENOTEMPTY);
-            }
+        if let Ok(existing) = target.lookup(new_name)
+            && crate::vfs::check_replace(&moving, &existing)?
+        {
+            return Ok(());
         }
         lock(&self.entries).remove(name);
         if let Some(old) = lock(&target.entries).insert(new_name.to_vec(), moving) {

@@ -375,6 +375,28 @@ pub fn next_ino() -> u64 {
     NEXT_INO.fetch_add(1, Ordering::Relaxed)
 }
 
+/// The checks `rename(2)` makes before `moving` replaces `existing`:
+/// directory over non-directory is `ENOTDIR`, the reverse `EISDIR`, over a
+/// non-empty directory `ENOTEMPTY`. Returns true when both are the same
+/// inode (the rename does nothing).
+pub fn check_replace(moving: &Arc<dyn Inode>, existing: &Arc<dyn Inode>) -> Result<bool, Errno> {
+    if Arc::ptr_eq(existing, moving) {
+        return Ok(true);
+    }
+    let moving_dir = moving.attr()?.is_dir();
+    let ex_dir = existing.attr()?.is_dir();
+    if moving_dir && !ex_dir {
+        return Err(Errno::ENOTDIR);
+    }
+    if !moving_dir && ex_dir {
+        return Err(Errno::EISDIR);
+    }
+    if ex_dir && !existing.readdir()?.is_empty() {
+        return Err(Errno::ENOTEMPTY);
+    }
+    Ok(false)
+}
+
 /// Checks a single path component for length and content.
 pub fn check_name(name: &[u8]) -> Result<(), Errno> {
     if name.len() > 255 {
