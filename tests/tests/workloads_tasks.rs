@@ -263,3 +263,17 @@ fn kill_minus_one_kills_only_guest_processes() {
         s.stderr_str()
     );
 }
+
+const CRASH_C: &str = "#include <stdio.h>\nint f(int x) { return 10 / x; }\nint main(void) { printf(\"%d\\n\", f(0)); return 0; }\n";
+
+#[test]
+fn gdb_runs_a_program_and_shows_the_backtrace_of_its_crash() {
+    same_as_native(
+        &[("crash.c", CRASH_C)],
+        "/bin/sh",
+        &[
+            "-c",
+            "gcc -g -O0 -o crash crash.c && gdb -batch -ex run -ex bt ./crash 2>/dev/null",
+        ],
+    );
+}

@@ -304,8 +304,8 @@ const ROOT_FILES: [&str; 8] = [
     "stat",
     "cmdline",
 ];
-const PID_FILES: [&str; 10] = [
-    "cmdline", "environ", "comm", "status", "stat", "statm", "maps", "mounts", "limits", "io",
+const PID_FILES: [&str; 11] = [
+    "cmdline", "environ", "comm", "status", "stat", "statm", "maps", "mounts", "limits", "io", "auxv",
 ];
 
 /// Seconds since boot with two decimals, rounded up (a sandbox that just
@@ -620,6 +620,16 @@ fn pid_file(name: &str) -> Option<Gen> {
         "maps" => Arc::new(|_, v| maps(v)),
         "mounts" => Arc::new(|_, _| {
             b"none / overlay rw,relatime 0 0\nnone /dev tmpfs rw,nosuid 0 0\nnone /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n".to_vec()
+        }),
+        "auxv" => Arc::new(|_, v| {
+            let Some(mm) = &v.mm else {
+                return Vec::new();
+            };
+            let (start, end) = mm.auxv();
+            let mut b = vec![0u8; end.saturating_sub(start).min(4096) as usize];
+            let n = mm.copy_in_partial(start, &mut b);
+            b.truncate(n);
+            b
         }),
         "limits" => Arc::new(|_, _| {
             let rows: [(&str, &str, &str, &str); 4] = [

@@ -466,6 +466,8 @@ fn build_stack(
     table.push(0);
     let bytes: Vec<u8> = table.iter().flat_map(|w| w.to_le_bytes()).collect();
     mm.copy_out(sp, &bytes)?;
+    let auxv_start = sp + (3 + arg_ptrs.len() + env_ptrs.len()) as u64 * 8;
+    mm.set_auxv((auxv_start, sp + bytes.len() as u64));
     Ok(sp)
 }
 

@@ -65,6 +65,7 @@ pub struct MmSnapshot {
     brk: u64,
     args: (u64, u64),
     env: (u64, u64),
+    auxv: (u64, u64),
 }
 
 /// What a new mapping should hold.
@@ -108,6 +109,7 @@ struct MmInner {
     /// The guest's `argv` and `envp` areas, for `/proc/PID/cmdline`.
     args: (u64, u64),
     env: (u64, u64),
+    auxv: (u64, u64),
 }
 
 impl MemoryManager {
@@ -129,6 +131,7 @@ impl MemoryManager {
                 ],
                 args: (0, 0),
                 env: (0, 0),
+                auxv: (0, 0),
             }),
         }
     }
@@ -582,6 +585,16 @@ impl MemoryManager {
         inner.env = env;
     }
 
+    /// Records where the auxiliary vector lives (for `/proc/PID/auxv`).
+    pub fn set_auxv(&self, range: (u64, u64)) {
+        self.lock().auxv = range;
+    }
+
+    /// The auxiliary vector's area.
+    pub fn auxv(&self) -> (u64, u64) {
+        self.lock().auxv
+    }
+
     /// The `argv` and `envp` string areas.
     pub fn arg_env(&self) -> ((u64, u64), (u64, u64)) {
         let inner = self.lock();
@@ -804,6 +817,7 @@ impl MemoryManager {
             brk: inner.brk,
             args: inner.args,
             env: inner.env,
+            auxv: inner.auxv,
         }
     }
 
@@ -819,6 +833,7 @@ impl MemoryManager {
             inner.brk = snap.brk;
             inner.args = snap.args;
             inner.env = snap.env;
+            inner.auxv = snap.auxv;
             for v in snap.vmas {
                 mm.host_map(&v, v.start, v.end)?;
                 inner.vmas.insert(v.start, v);
