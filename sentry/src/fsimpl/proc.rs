@@ -305,7 +305,8 @@ const ROOT_FILES: [&str; 8] = [
     "cmdline",
 ];
 const PID_FILES: [&str; 11] = [
-    "cmdline", "environ", "comm", "status", "stat", "statm", "maps", "mounts", "limits", "io", "auxv",
+    "cmdline", "environ", "comm", "status", "stat", "statm", "maps", "mounts", "limits", "io",
+    "auxv",
 ];
 
 /// Seconds since boot with two decimals, rounded up (a sandbox that just
