@@ -10,14 +10,19 @@
 
 int main(void) {
 	pid_t top = getpid();
-	int p[2];
+	/* The grandchild reports on p, the middle child sends its pid on q:
+	 * separate pipes, so a pid whose low byte is 'y' or 'n' cannot be
+	 * mistaken for the report. */
+	int p[2], q[2];
 	CHECK(pipe(p) == 0);
+	CHECK(pipe(q) == 0);
 
 	/* CLONE_PARENT: the grandchild becomes our child. */
 	fflush(stdout);
 	pid_t mid = fork();
 	if (mid == 0) {
 		close(p[0]);
+		close(q[0]);
 		long c = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
 		if (c == 0) {
 			char ok = getppid() == top ? 'y' : 'n';
@@ -27,26 +32,17 @@ int main(void) {
 		}
 		if (c < 0)
 			_exit(91);
-		if (write(p[1], &c, sizeof c) != sizeof c)
+		if (write(q[1], &c, sizeof c) != sizeof c)
 			_exit(92);
 		_exit(11);
 	}
 	close(p[1]);
+	close(q[1]);
 	long gc = 0;
 	char ok = 0;
-	char buf[16];
-	/* Bytes come in either order: one char and one long. */
-	ssize_t got = 0, n;
-	while ((n = read(p[0], buf + got, sizeof buf - got)) > 0)
-		got += n;
-	CHECK(got == 1 + (ssize_t)sizeof(long));
-	if (buf[0] == 'y' || buf[0] == 'n') {
-		ok = buf[0];
-		memcpy(&gc, buf + 1, sizeof gc);
-	} else {
-		memcpy(&gc, buf, sizeof gc);
-		ok = buf[sizeof gc];
-	}
+	CHECK(read(q[0], &gc, sizeof gc) == (ssize_t)sizeof gc);
+	CHECK(read(p[0], &ok, 1) == 1);
+	close(q[0]);
 	close(p[0]);
 	printf("CLONE_PARENT child's parent is us = %d\n", ok == 'y');
 	printf("middle child: %s\n", guest_wait(mid));
