@@ -314,32 +314,6 @@ fn ms_timeout(t: i32) -> Option<Duration> {
     (t >= 0).then(|| Duration::from_millis(t as u64))
 }
 
-/// Runs `f` with the signal mask at `mask_addr` (if any) in force, as
-/// `epoll_pwait` does; after `EINTR` the old mask returns once a handler ran.
-fn with_mask(
-    task: &mut Task,
-    mask_addr: u64,
-    size: u64,
-    f: impl FnOnce(&Task) -> SyscallResult,
-) -> SyscallResult {
-    if mask_addr == 0 {
-        return f(task);
-    }
-    if size != 8 {
-        return Err(Errno::EINVAL);
-    }
-    let mask: u64 = task.mm.read(UserPtr::new(mask_addr))?;
-    let old = task.sigmask();
-    task.set_sigmask(mask);
-    let r = f(task);
-    if r == Err(Errno::EINTR) {
-        task.saved_mask = Some(old);
-    } else {
-        task.set_sigmask(old);
-    }
-    r
-}
-
 /// `epoll_wait(epfd, events, maxevents, timeout_ms)`.
 pub fn epoll_wait(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     wait(task, a, ms_timeout(a[3] as i32))
@@ -348,7 +322,9 @@ pub fn epoll_wait(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
 /// `epoll_pwait(epfd, events, maxevents, timeout_ms, sigmask, sigsetsize)`.
 pub fn epoll_pwait(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let a2 = *a;
-    with_mask(task, a[4], a[5], |t| wait(t, &a2, ms_timeout(a2[3] as i32)))
+    crate::kernel::signal::with_sigmask(task, a[4], a[5], |t| {
+        wait(t, &a2, ms_timeout(a2[3] as i32))
+    })
 }
 
 /// `epoll_pwait2(epfd, events, maxevents, timeout_ts, sigmask, sigsetsize)`.
@@ -363,5 +339,5 @@ pub fn epoll_pwait2(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         Some(Duration::new(ts[0] as u64, ts[1] as u32))
     };
     let a2 = *a;
-    with_mask(task, a[4], a[5], |t| wait(t, &a2, timeout))
+    crate::kernel::signal::with_sigmask(task, a[4], a[5], |t| wait(t, &a2, timeout))
 }

@@ -13,6 +13,8 @@ use crate::vfs::{Attr, Dentry, FileDescription, FileOps, FileRef, Inode};
 /// The inode of a pidfd.
 pub struct PidfdInode {
     tg: Weak<ThreadGroup>,
+    /// Notified when the process's threads exit and when it becomes a zombie.
+    events: Arc<WaitQueue>,
     pid: i32,
 }
 
@@ -51,7 +53,7 @@ impl FileOps for PidfdOps {
         (exited, false)
     }
     fn wait_queue(&self) -> Option<&WaitQueue> {
-        None
+        Some(&self.inode.events)
     }
 }
 
@@ -59,6 +61,7 @@ impl FileOps for PidfdOps {
 pub fn install(task: &Task, tg: &Arc<ThreadGroup>) -> Result<i32, Errno> {
     let inode = Arc::new(PidfdInode {
         tg: Arc::downgrade(tg),
+        events: tg.thread_events.clone(),
         pid: tg.pid,
     });
     let dentry = Dentry::detached(b"anon_inode:[pidfd]".to_vec(), inode.clone());

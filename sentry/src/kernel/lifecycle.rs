@@ -355,14 +355,7 @@ pub fn clone(task: &mut Task, a: CloneArgs) -> Result<i32, Errno> {
     if let Some(v) = vfork {
         // The parent sleeps until the child execs or exits (signals are
         // held off, as Linux's killable wait does for all but fatal ones).
-        let _ = task.block(&[&v.queue], None, || lock(&v.done).then_some(()));
-        while !*lock(&v.done) && !lock(&task.handle.state).killed {
-            let _ = task.block(
-                &[&v.queue],
-                Some(Instant::now() + std::time::Duration::from_millis(50)),
-                || lock(&v.done).then_some(()),
-            );
-        }
+        let _ = task.block_killable(&[&v.queue], || lock(&v.done).then_some(()));
     }
     Ok(tid)
 }
@@ -506,6 +499,8 @@ fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: i32) {
         reap(kernel, p, tg);
     }
     tg.lock().zombie = Some(status);
+    // Pidfd pollers wait for this.
+    tg.thread_events.notify_all();
     match parent {
         Some(p) => {
             signal::notify_parent_exit(kernel, tg, &p, status);
@@ -755,15 +750,14 @@ pub fn execve(
         lock(&t.state).killed = true;
         t.kick();
     }
-    while tg.lock().threads.len() > 1 {
-        let _ = task.block(
-            &[&tg.thread_events],
-            Some(Instant::now() + std::time::Duration::from_millis(20)),
-            || (tg.lock().threads.len() <= 1).then_some(()),
-        );
-        if lock(&task.handle.state).killed {
-            return Err(Errno::EINTR);
-        }
+    // Killable, not interruptible: the other threads are dying anyway.
+    if task
+        .block_killable(&[&tg.thread_events], || {
+            (tg.lock().threads.len() <= 1).then_some(())
+        })
+        .is_err()
+    {
+        return Err(Errno::EINTR);
     }
     // Exec from a non-leader thread: it takes over the process id.
     if task.tid != tg.pid {

@@ -227,7 +227,7 @@ pub struct ThreadGroup {
     /// Woken when a child stops, continues or exits.
     pub child_events: WaitQueue,
     /// Woken when this process's threads change (exec, exit).
-    pub thread_events: WaitQueue,
+    pub thread_events: Arc<WaitQueue>,
     /// `alarm`/`setitimer` timers.
     pub timers: super::timers::ProcessTimers,
     /// When the process was created (`/proc/PID/stat` starttime).
@@ -272,7 +272,7 @@ impl ThreadGroup {
             }),
             actions,
             child_events: WaitQueue::default(),
-            thread_events: WaitQueue::default(),
+            thread_events: Arc::default(),
             timers: Default::default(),
             start: std::time::Instant::now(),
         })
@@ -319,14 +319,12 @@ impl Tasks {
         None
     }
 
-    /// Processes in process group `pgid`.
+    /// Processes in process group `pgid`, zombies included.
     pub fn group_members(&self, pgid: i32) -> Vec<Arc<ThreadGroup>> {
         self.groups
             .values()
-            .filter(|g| {
-                let s = g.lock();
-                s.pgid == pgid && s.zombie.is_none()
-            })
+            // A zombie stays in its group until reaped, as on Linux.
+            .filter(|g| g.lock().pgid == pgid)
             .cloned()
             .collect()
     }

@@ -201,12 +201,6 @@ impl Tracees {
     }
 }
 
-fn tracer_alive(t: &Tracee) -> bool {
-    t.tracer
-        .upgrade()
-        .is_some_and(|g| g.lock().zombie.is_none())
-}
-
 /// Stops the calling tracee with wait status `status` until its tracer
 /// resumes it; returns the signal the tracer asked to deliver (0: none).
 pub fn stop(task: &mut Task, tracee: &Arc<Tracee>, status: i32, info: Option<SigInfo>) -> i32 {
@@ -229,35 +223,17 @@ pub fn stop(task: &mut Task, tracee: &Arc<Tracee>, status: i32, info: Option<Sig
         let info = SigInfo::sigchld(4, task.tid, task.creds.uid[0], status >> 8 & 0xff, 0, 0);
         super::signal::send_to_group(&task.kernel, &tracer, info);
     }
-    // Sleep until resumed; a SIGKILL or a vanished tracer ends the stop.
-    let resume = loop {
-        let r = task.block(
+    // Sleep until resumed (a tracer that exits resumes its tracees); only
+    // SIGKILL ends a stop early: an exit_group of this process marks its
+    // threads killed too, but its exit event must still reach the tracer.
+    let resume = task
+        .block_unless(
             &[&tracee.resumed],
-            Some(std::time::Instant::now() + std::time::Duration::from_millis(200)),
+            None,
+            || task.sigkilled(),
             || lock(&tracee.state).resume,
-        );
-        match r {
-            Ok(r) => break r,
-            Err(_) => {
-                // Only SIGKILL ends a stop early (an exit_group of this
-                // process marks its threads killed too, but its exit event
-                // must still be seen by the tracer).
-                let sigkilled = task
-                    .handle
-                    .tg
-                    .lock()
-                    .group_exit
-                    .is_some_and(|s| s & 0x7f == 9);
-                if sigkilled || !tracer_alive(tracee) {
-                    break (Mode::Detach, 0);
-                }
-                // Not a stop-ending signal: sleep again without spinning.
-                if lock(&tracee.state).resume.is_none() {
-                    std::thread::sleep(std::time::Duration::from_millis(1));
-                }
-            }
-        }
-    };
+        )
+        .unwrap_or((Mode::Detach, 0));
     let mut s = lock(&tracee.state);
     s.stop = None;
     s.resume = None;

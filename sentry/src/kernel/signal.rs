@@ -564,3 +564,39 @@ pub fn sigreturn(task: &mut Task) -> Result<(), Errno> {
 
 /// Signals that stop or kill regardless of the mask, for `interrupted`.
 pub const FATAL: u64 = UNBLOCKABLE;
+
+/// Runs `f` with the signal mask at guest address `mask_addr` (if not 0)
+/// in force, as `ppoll`, `pselect6` and `epoll_pwait` do. When `f` was
+/// interrupted, the old mask comes back only after the handler ran (it is
+/// the mask saved in the signal frame), so the signal that ended the wait is
+/// delivered under the temporary mask.
+pub fn with_sigmask(
+    task: &mut Task,
+    mask_addr: u64,
+    size: u64,
+    f: impl FnOnce(&Task) -> Result<u64, Errno>,
+) -> Result<u64, Errno> {
+    if mask_addr == 0 {
+        return f(task);
+    }
+    if size != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let mask: u64 = task.mm.read(UserPtr::new(mask_addr))?;
+    let old = task.sigmask();
+    task.set_sigmask(mask);
+    let r = f(task);
+    let interrupted = matches!(
+        r,
+        Err(Errno::EINTR
+            | Errno::ERESTARTSYS
+            | Errno::ERESTARTNOHAND
+            | Errno::ERESTART_RESTARTBLOCK)
+    );
+    if interrupted {
+        task.saved_mask = Some(old);
+    } else {
+        task.set_sigmask(old);
+    }
+    r
+}

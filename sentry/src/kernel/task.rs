@@ -454,6 +454,41 @@ impl Task {
         &self,
         queues: &[&WaitQueue],
         deadline: Option<Instant>,
+        ready: impl FnMut() -> Option<T>,
+    ) -> Result<T, Errno> {
+        self.block_unless(queues, deadline, || self.interrupted(), ready)
+    }
+
+    /// Like [`Task::block`], but only a SIGKILL of the process ends the
+    /// wait early (Linux's `TASK_KILLABLE`): vfork parents, execve waiting
+    /// for its other threads.
+    pub fn block_killable<T>(
+        &self,
+        queues: &[&WaitQueue],
+        ready: impl FnMut() -> Option<T>,
+    ) -> Result<T, Errno> {
+        self.block_unless(queues, None, || self.sigkilled(), ready)
+    }
+
+    /// Whether the process is dying of SIGKILL.
+    pub fn sigkilled(&self) -> bool {
+        self.handle
+            .tg
+            .lock()
+            .group_exit
+            .is_some_and(|s| s & 0x7f == 9)
+    }
+
+    /// The one way a task sleeps: registered on `queues`, until `ready`
+    /// returns a value, `stop` says the wait must end (`ERESTARTSYS`), or
+    /// `deadline` passes (`ETIMEDOUT`). Every queue whose state `ready`
+    /// reads must be in `queues`; whatever makes `stop` true must wake the
+    /// task's waker (signals and kills do).
+    pub fn block_unless<T>(
+        &self,
+        queues: &[&WaitQueue],
+        deadline: Option<Instant>,
+        stop: impl Fn() -> bool,
         mut ready: impl FnMut() -> Option<T>,
     ) -> Result<T, Errno> {
         let waker = &self.handle.waker;
@@ -466,7 +501,7 @@ impl Task {
             if let Some(v) = ready() {
                 break Ok(v);
             }
-            if self.interrupted() {
+            if stop() {
                 break Err(Errno::ERESTARTSYS);
             }
             if !waker.sleep(deadline) {

@@ -930,7 +930,7 @@ pub(super) fn ppoll(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         }
         Some(ts[0].saturating_mul(1000) + ts[1] / 1_000_000)
     };
-    poll_fds(task, a[0], a[1], timeout)
+    crate::kernel::signal::with_sigmask(task, a[3], a[4], |t| poll_fds(t, a[0], a[1], timeout))
 }
 
 fn select_common(task: &Task, nfds: u64, sets: [u64; 3], timeout_ms: Option<i64>) -> SyscallResult {
@@ -939,35 +939,60 @@ fn select_common(task: &Task, nfds: u64, sets: [u64; 3], timeout_ms: Option<i64>
         return Err(Errno::EINVAL);
     }
     let words = (nfds as usize).div_ceil(64);
-    let mut ready = 0u64;
-    let mut out: [Vec<u64>; 3] = [vec![0; words], vec![0; words], vec![0; words]];
-    for (k, (addr, out_set)) in sets.iter().zip(out.iter_mut()).enumerate() {
+    // The descriptors asked about: (fd, file, which of the three sets).
+    let mut asked: Vec<(usize, FileRef, usize)> = Vec::new();
+    for (k, addr) in sets.iter().enumerate() {
         if *addr == 0 {
             continue;
         }
-        for (w, out_word) in out_set.iter_mut().enumerate() {
+        for w in 0..words {
             let bits: u64 = task.mm.read(UserPtr::<u64>::new(*addr).index(w as u64)?)?;
             for b in 0..64 {
-                let fd = (w * 64 + b) as i32;
-                if fd >= nfds || bits & (1 << b) == 0 {
+                let fd = w * 64 + b;
+                if fd >= nfds as usize || bits & (1 << b) == 0 {
                     continue;
                 }
-                let f = task.fds.get(fd)?;
-                // POLLIN_SET, POLLOUT_SET and POLLEX_SET of fs/select.c.
-                let m = f.ops.poll_events();
-                let hit = match k {
-                    0 => m & (0x1 | 0x40 | 0x80 | 0x10 | 0x8) != 0,
-                    1 => m & (0x4 | 0x100 | 0x200 | 0x8) != 0,
-                    _ => m & 0x2 != 0,
-                };
-                if hit {
-                    *out_word |= 1 << b;
-                    ready += 1;
-                }
+                asked.push((fd, task.fds.get(fd as i32)?, k));
             }
         }
     }
-    for (addr, out_set) in sets.iter().zip(out.iter()) {
+    // POLLIN_SET, POLLOUT_SET and POLLEX_SET of fs/select.c.
+    let scan = || -> (u64, [Vec<u64>; 3]) {
+        let mut out: [Vec<u64>; 3] = [vec![0; words], vec![0; words], vec![0; words]];
+        let mut ready = 0u64;
+        for (fd, f, k) in &asked {
+            let m = f.ops.poll_events();
+            let hit = match k {
+                0 => m & (0x1 | 0x40 | 0x80 | 0x10 | 0x8) != 0,
+                1 => m & (0x4 | 0x100 | 0x200 | 0x8) != 0,
+                _ => m & 0x2 != 0,
+            };
+            if hit {
+                out[*k][fd / 64] |= 1 << (fd % 64);
+                ready += 1;
+            }
+        }
+        (ready, out)
+    };
+    let mut result = scan();
+    if result.0 == 0 && timeout_ms != Some(0) {
+        // The same wait as poll: on every file's queue, until one is ready.
+        let queues: Vec<&crate::kernel::waitqueue::WaitQueue> = asked
+            .iter()
+            .filter_map(|(_, f, _)| f.ops.wait_queue())
+            .collect();
+        let deadline = timeout_ms
+            .map(|ms| std::time::Instant::now() + std::time::Duration::from_millis(ms as u64));
+        match task.block(&queues, deadline, || {
+            let r = scan();
+            (r.0 > 0).then_some(r)
+        }) {
+            Ok(r) => result = r,
+            Err(Errno::ETIMEDOUT) => {}
+            Err(_) => return Err(Errno::ERESTARTNOHAND),
+        }
+    }
+    for (addr, out_set) in sets.iter().zip(result.1.iter()) {
         if *addr == 0 {
             continue;
         }
@@ -976,13 +1001,7 @@ fn select_common(task: &Task, nfds: u64, sets: [u64; 3], timeout_ms: Option<i64>
                 .write(UserPtr::<u64>::new(*addr).index(w as u64)?, v)?;
         }
     }
-    if ready == 0
-        && let Some(ms) = timeout_ms
-        && ms > 0
-    {
-        std::thread::sleep(std::time::Duration::from_millis(ms as u64));
-    }
-    Ok(ready)
+    Ok(result.0)
 }
 
 pub(super) fn select(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
@@ -1008,7 +1027,16 @@ pub(super) fn pselect6(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         }
         Some(ts[0].saturating_mul(1000) + ts[1] / 1_000_000)
     };
-    select_common(task, a[0], [a[1], a[2], a[3]], timeout)
+    // The sixth argument points to { const sigset_t *ss; size_t ss_len }.
+    let (mask, size) = if a[5] == 0 {
+        (0, 8)
+    } else {
+        let m: [u64; 2] = task.mm.read(UserPtr::new(a[5]))?;
+        (m[0], m[1])
+    };
+    crate::kernel::signal::with_sigmask(task, mask, size, |t| {
+        select_common(t, a[0], [a[1], a[2], a[3]], timeout)
+    })
 }
 
 /// `sendfile(out_fd, in_fd, offset, count)`: copies within the Sentry.
