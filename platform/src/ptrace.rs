@@ -20,26 +20,18 @@ use std::any::Any;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use crate::stub;
 use crate::{
     Access, AddressSpace, Context, HostSignal, Interrupter, Platform, PlatformError, Prot, Regs,
     Result, Stop,
 };
+use crate::{gettid, lock};
 
 const XSTATE_MAX: usize = 4096;
 const NT_X86_XSTATE: libc::c_int = 0x202;
 const PTRACE_EVENT_STOP: i32 = 128;
-
-fn gettid() -> i32 {
-    // SAFETY: gettid has no preconditions.
-    unsafe { libc::gettid() }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 type FactoryRequest = mpsc::Sender<Result<i32>>;
 
@@ -424,18 +416,7 @@ impl AddressSpace for StubProcess {
     }
 
     fn cpu_time_ns(&self) -> Option<u64> {
-        // The stub's process CPU clock: CPUCLOCK_SCHED of pid (any process
-        // may read another's; per-thread clocks are only for one's own).
-        let id = ((!self.pid) << 3) | 2;
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: ts is a valid, writable timespec.
-        if unsafe { libc::clock_gettime(id, &mut ts) } != 0 {
-            return None;
-        }
-        Some(ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
+        crate::process_cpu_ns(self.pid)
     }
 }
 

@@ -48,6 +48,7 @@ use crate::{
     Access, AddressSpace, Context, HostSignal, Interrupter, Platform, PlatformError, Prot, Regs,
     Result, Stop,
 };
+use crate::{gettid, lock};
 
 /// Where each stub maps its shared region.
 pub const REGION_ADDR: u64 = 0x7fff_f800_0000;
@@ -82,15 +83,6 @@ pub struct RegionAlloc {
 
 /// Allocates `len` bytes of zeroed memory-file space mapped in the Sentry.
 pub type Allocator = Arc<dyn Fn(u64) -> Option<RegionAlloc> + Send + Sync>;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn gettid() -> i32 {
-    // SAFETY: gettid has no preconditions.
-    unsafe { libc::gettid() }
-}
 
 fn futex_wake(word: &AtomicU32) {
     // SAFETY: the futex word lives in a shared mapping that outlives the call.
@@ -623,18 +615,7 @@ impl AddressSpace for SysProcess {
     }
 
     fn cpu_time_ns(&self) -> Option<u64> {
-        // The stub's process CPU clock (CPUCLOCK_SCHED of its pid): the
-        // host's charge to every stub thread, readable for any process.
-        let id = ((!self.pid) << 3) | 2;
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: ts is a valid, writable timespec.
-        if unsafe { libc::clock_gettime(id, &mut ts) } != 0 {
-            return None;
-        }
-        Some(ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
+        crate::process_cpu_ns(self.pid)
     }
 }
 

@@ -4,10 +4,11 @@
 //! removing a lower name leaves a whiteout; a renamed directory carries its
 //! lower layer with it.
 
+use crate::kernel::process::lock;
 use std::any::Any;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use abi::Errno;
 
@@ -18,10 +19,6 @@ use crate::vfs::{
     Attr, Creation, DirEntry, FileOps, FsStat, Inode, MmapSource, S_IFDIR, S_IFLNK, S_IFMT,
     S_IFREG, SetAttr, Time, check_name,
 };
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// Wraps a lower node in the overlay node of its type.
 fn wrap(memory: &Arc<MemoryFile>, lower: Arc<GoferNode>) -> Arc<dyn Inode> {

@@ -2,10 +2,11 @@
 //! Sentry, file data in memory-file chunks (so `MAP_SHARED` maps share it).
 //! It is also the upper layer of the overlay root.
 
+use crate::kernel::process::lock;
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use abi::Errno;
 
@@ -20,10 +21,6 @@ pub const TMPFS_DEV: u64 = 0x2f;
 const CHUNK: u64 = 64 * 1024;
 /// Largest tmpfs file (`EFBIG` beyond).
 const MAX_FILE: u64 = 1 << 40;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// Attributes common to all tmpfs inodes.
 fn new_attr(c: Creation) -> Attr {

@@ -3,12 +3,9 @@
 //! the task waits for notifies the queue. Signals wake the task's waker too,
 //! so every wait is interruptible.
 
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use crate::kernel::process::lock;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// Wakes one sleeping task.
 #[derive(Default)]

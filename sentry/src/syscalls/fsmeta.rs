@@ -653,16 +653,17 @@ fn set(task: &mut Task, d: &Arc<Dentry>, mut s: SetAttr) -> SyscallResult {
     Ok(0)
 }
 
+/// The change `chmod` and its variants make.
+fn mode_attr(mode: u64) -> SetAttr {
+    SetAttr {
+        mode: Some(mode as u32),
+        ..Default::default()
+    }
+}
+
 pub(super) fn chmod(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let d = lookup_at(task, AT_FDCWD as u64, a[0], 0)?;
-    set(
-        task,
-        &d,
-        SetAttr {
-            mode: Some(a[1] as u32),
-            ..Default::default()
-        },
-    )
+    set(task, &d, mode_attr(a[1]))
 }
 
 pub(super) fn fchmod(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
@@ -671,26 +672,12 @@ pub(super) fn fchmod(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         return Err(Errno::EBADF);
     }
     let d = f.dentry.clone();
-    set(
-        task,
-        &d,
-        SetAttr {
-            mode: Some(a[1] as u32),
-            ..Default::default()
-        },
-    )
+    set(task, &d, mode_attr(a[1]))
 }
 
 pub(super) fn fchmodat(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let d = lookup_at(task, a[0], a[1], 0)?;
-    set(
-        task,
-        &d,
-        SetAttr {
-            mode: Some(a[2] as u32),
-            ..Default::default()
-        },
-    )
+    set(task, &d, mode_attr(a[2]))
 }
 
 fn owner(uid: u64, gid: u64) -> SetAttr {
