@@ -157,11 +157,6 @@ pub trait AddressSpace: Send + Sync {
     fn release_thread(&self);
     /// Lets the platform downcast to its own type.
     fn as_any(&self) -> &dyn std::any::Any;
-    /// CPU time (user + system, ns) the host has charged to the threads
-    /// running this address space, if the platform can tell.
-    fn cpu_time_ns(&self) -> Option<u64> {
-        None
-    }
 }
 
 /// Runs one guest thread.
@@ -217,20 +212,4 @@ pub(crate) fn gettid() -> i32 {
 /// Locks a mutex, recovering the data of a poisoned one.
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// CPU time the host charged stub process `pid` (its CPUCLOCK_SCHED
-/// process clock, readable for any process; per-thread clocks are only
-/// readable for one's own threads), in nanoseconds.
-pub(crate) fn process_cpu_ns(pid: i32) -> Option<u64> {
-    let id = ((!pid) << 3) | 2;
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: ts is a valid, writable timespec.
-    if unsafe { libc::clock_gettime(id, &mut ts) } != 0 {
-        return None;
-    }
-    Some(ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
 }

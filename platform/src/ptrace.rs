@@ -414,10 +414,6 @@ impl AddressSpace for StubProcess {
     fn as_any(&self) -> &dyn Any {
         self
     }
-
-    fn cpu_time_ns(&self) -> Option<u64> {
-        crate::process_cpu_ns(self.pid)
-    }
 }
 
 /// A guest thread on the ptrace platform.

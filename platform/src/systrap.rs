@@ -613,10 +613,6 @@ impl AddressSpace for SysProcess {
     fn as_any(&self) -> &dyn Any {
         self
     }
-
-    fn cpu_time_ns(&self) -> Option<u64> {
-        crate::process_cpu_ns(self.pid)
-    }
 }
 
 #[derive(Default)]

@@ -231,7 +231,6 @@ pub fn run(
         restart: None,
         saved_mask: None,
         vfork: None,
-        started: std::time::Instant::now(),
     };
     task.publish();
     task.run();

@@ -125,7 +125,7 @@ fn view_of(tg: &Arc<ThreadGroup>, tid: i32) -> Result<ProcessView, Errno> {
         }
     }
     v.cpu = match (&thread, &v.mm) {
-        (Some(t), Some(mm)) if tid != 0 => crate::kernel::timers::thread_cpu_ns(t, mm.space()),
+        (Some(t), Some(mm)) if tid != 0 => crate::kernel::timers::thread_cpu_ns(t),
         _ => crate::kernel::timers::process_cpu_ns(tg),
     };
     Ok(v)

@@ -3,7 +3,6 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use abi::Errno;
 use abi::signal::StackT;
@@ -299,7 +298,6 @@ pub fn clone(task: &mut Task, a: CloneArgs) -> Result<i32, Errno> {
         restart: None,
         saved_mask: None,
         vfork: vfork.clone(),
-        started: Instant::now(),
     };
     if f & THREAD == 0 {
         child.publish();
@@ -414,7 +412,7 @@ pub fn exit_thread(task: &mut Task, status: i32) {
     task.fds = crate::vfs::FdTable::default();
     task.mm.space().release_thread();
     let tg = task.handle.tg.clone();
-    let cpu = task.started.elapsed().as_nanos() as u64;
+    let cpu = super::timers::thread_cpu_ns(&task.handle);
     let last = {
         let mut s = tg.lock();
         s.threads.retain(|t| !Arc::ptr_eq(t, &task.handle));
@@ -786,6 +784,9 @@ pub fn execve(
     task.regs_replaced = true;
     task.exe = loaded.exe;
     task.comm = task.handle.set_comm(&loaded.comm);
+    // The exec is visible (setpgid's EACCES) before close-on-exec files
+    // close: a parent that sees their EOF must also see the exec.
+    tg.lock().did_exec = true;
     task.fds.close_on_exec();
     task.clear_child_tid = 0;
     task.robust_list = (0, 0);
@@ -810,7 +811,6 @@ pub fn execve(
     if let Some(v) = task.vfork.take() {
         v.release();
     }
-    tg.lock().did_exec = true;
     task.publish();
     Ok(())
 }

@@ -267,8 +267,6 @@ pub struct Task {
     pub saved_mask: Option<u64>,
     /// A `vfork` parent waiting for this task to exec or exit.
     pub vfork: Option<Arc<VforkDone>>,
-    /// When this task last started running (CPU accounting).
-    pub started: Instant,
 }
 
 /// Default resource limits, as a fresh Linux login sees them.
@@ -307,9 +305,9 @@ impl Task {
                 break;
             }
             let space = self.mm.space().clone();
-            super::timers::guest_enter(&self.handle, &space);
+            super::timers::guest_enter(&self.handle);
             let stop = self.ctx.switch(&space, &mut self.regs);
-            super::timers::guest_leave(&self.handle, &space);
+            super::timers::guest_leave(&self.handle);
             match stop {
                 Stop::Syscall => self.syscall(),
                 Stop::Fault { addr, code, .. } => {

@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 
 use abi::Errno;
 use abi::signal::SigInfo;
-use platform::AddressSpace;
 
 use super::process::{TaskHandle, lock, sigbit};
 use super::{Kernel, ThreadGroup};
@@ -352,7 +351,7 @@ impl ProcessTimers {
 pub struct ThreadCpu {
     /// CPU time of completed runs of guest code, ns.
     pub total: u64,
-    /// The address-space clock when the current run of guest code began.
+    /// The run clock when the current run of guest code began.
     pub since: Option<u64>,
 }
 
@@ -361,56 +360,46 @@ fn boot_instant() -> Instant {
     *BOOT.get_or_init(Instant::now)
 }
 
-/// The clock an address space's CPU time is measured with: the host's
-/// charge to it if the platform knows it, else wall time.
-pub fn space_clock(space: &Arc<dyn AddressSpace>) -> u64 {
-    space
-        .cpu_time_ns()
-        .unwrap_or_else(|| boot_instant().elapsed().as_nanos() as u64)
+/// The clock a thread's CPU time is measured with: wall time while it runs
+/// guest code. A stub thread between resume and stop never blocks in the
+/// host (every system call and fault comes back to the Sentry), so this is
+/// its CPU time unless the host runs more guest threads than it has CPUs.
+/// Reading the host's CPU clock of another process instead costs a host
+/// system call on every guest one, and charges a thread for its siblings.
+fn run_clock() -> u64 {
+    boot_instant().elapsed().as_nanos() as u64
 }
 
-/// The thread starts running guest code in `space`.
-pub fn guest_enter(handle: &TaskHandle, space: &Arc<dyn AddressSpace>) {
-    let now = space_clock(space);
+/// The thread starts running guest code.
+pub fn guest_enter(handle: &TaskHandle) {
+    let now = run_clock();
     lock(&handle.state).cpu.since = Some(now);
 }
 
-/// The thread stopped running guest code in `space`.
-pub fn guest_leave(handle: &TaskHandle, space: &Arc<dyn AddressSpace>) {
-    let now = space_clock(space);
+/// The thread stopped running guest code.
+pub fn guest_leave(handle: &TaskHandle) {
+    let now = run_clock();
     let mut st = lock(&handle.state);
     if let Some(s) = st.cpu.since.take() {
         st.cpu.total += now.saturating_sub(s);
     }
 }
 
-/// CPU time of thread `handle` running in `space`, ns.
-pub fn thread_cpu_ns(handle: &TaskHandle, space: &Arc<dyn AddressSpace>) -> u64 {
+/// CPU time of thread `handle`, ns.
+pub fn thread_cpu_ns(handle: &TaskHandle) -> u64 {
     let cpu = lock(&handle.state).cpu;
     match cpu.since {
-        Some(s) => cpu.total + space_clock(space).saturating_sub(s),
+        Some(s) => cpu.total + run_clock().saturating_sub(s),
         None => cpu.total,
     }
 }
 
-/// CPU time of process `tg`, ns: the host's charge to its address space,
-/// or (on platforms that cannot tell) the sum of its threads' times.
+/// CPU time of process `tg`, ns: its threads' times, those that exited
+/// included.
 pub fn process_cpu_ns(tg: &ThreadGroup) -> u64 {
-    let (mm, threads, exited) = {
+    let (threads, exited) = {
         let s = tg.lock();
-        let mm = if s.zombie.is_some() {
-            None
-        } else {
-            s.mm.clone()
-        };
-        (mm, s.threads.clone(), s.cpu_self.0 + s.cpu_self.1)
+        (s.threads.clone(), s.cpu_self.0 + s.cpu_self.1)
     };
-    let Some(mm) = mm else {
-        return exited;
-    };
-    let space = mm.space().clone();
-    if let Some(ns) = space.cpu_time_ns() {
-        return ns;
-    }
-    threads.iter().map(|t| thread_cpu_ns(t, &space)).sum()
+    exited + threads.iter().map(|t| thread_cpu_ns(t)).sum::<u64>()
 }

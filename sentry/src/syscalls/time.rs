@@ -88,17 +88,17 @@ fn split(ns: u64) -> [i64; 2] {
 }
 
 /// The current value of a clock.
-fn clock_now(task: &Task, c: &Clock) -> Result<[i64; 2], Errno> {
+fn clock_now(c: &Clock) -> Result<[i64; 2], Errno> {
     match c {
         Clock::Host(id) => host_clock(*id),
-        Clock::Thread(t) => Ok(split(timers::thread_cpu_ns(t, task.mm.space()))),
+        Clock::Thread(t) => Ok(split(timers::thread_cpu_ns(t))),
         Clock::Process(g) => Ok(split(timers::process_cpu_ns(g))),
     }
 }
 
 pub(super) fn clock_gettime(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let c = clock_for(task, a[0])?;
-    let ts = clock_now(task, &c)?;
+    let ts = clock_now(&c)?;
     task.mm.write(UserPtr::<[i64; 2]>::new(a[1]), &ts)?;
     Ok(0)
 }
@@ -263,7 +263,7 @@ pub(super) fn clock_nanosleep(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     }
     let d = read_timespec(task, a[2])?;
     if a[1] & TIMER_ABSTIME != 0 {
-        let now = clock_now(task, &c)?;
+        let now = clock_now(&c)?;
         let now = Duration::new(now[0] as u64, now[1] as u32);
         // Absolute sleeps restart with the same deadline: no remaining time.
         return match sleep_for(task, d.saturating_sub(now), 0) {
@@ -298,7 +298,7 @@ pub(super) fn getrusage(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let tg = task.handle.tg.clone();
     let (user, sys) = match who {
         0 => (timers::process_cpu_ns(&tg), 0),
-        RUSAGE_THREAD => (timers::thread_cpu_ns(&task.handle, task.mm.space()), 0),
+        RUSAGE_THREAD => (timers::thread_cpu_ns(&task.handle), 0),
         RUSAGE_CHILDREN => tg.lock().cpu_children,
         _ => return Err(Errno::EINVAL),
     };
@@ -418,7 +418,7 @@ pub(super) fn timer_settime(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         None
     } else if a[1] & TIMER_ABSTIME != 0 {
         let c = clock_for(task, t.clock as u64)?;
-        let now = clock_now(task, &c)?;
+        let now = clock_now(&c)?;
         let now = Duration::new(now[0] as u64, now[1] as u32);
         Some(Instant::now() + value.saturating_sub(now))
     } else {
