@@ -173,6 +173,12 @@ pub trait Context: Send {
     /// (a sleeping syscall): a platform that spins waiting for the resume
     /// should stop spinning.
     fn blocking_hint(&self) {}
+    /// The last [`Stop::Syscall`] came from a `syscall` instruction the
+    /// platform trapped, which a patched call site would enter without the
+    /// trap (see [`systrap::trampoline_addr`]).
+    fn syscall_trapped(&self) -> bool {
+        false
+    }
     /// Reads the thread's extended FP state (`XSAVE` layout).
     fn fp_state(&mut self, space: &Arc<dyn AddressSpace>) -> Result<Vec<u8>>;
     /// Replaces the thread's extended FP state (`XSAVE` layout).

@@ -32,7 +32,18 @@
 //! | 56 | the Sentry sleeps on the state word (stub must wake it) |
 //! | 60 | the stub sleeps on the state word (Sentry must wake it) |
 //! | 64 | scratch (`stack_t`, `sigaction` structures at set-up) |
-//! | 4096.. | alternate signal stack |
+//! | 2048..4096 | the trampoline's stack (a few bytes) |
+//! | 4096 | the trampoline's stop: a `ucontext` as a SIGSYS frame has it |
+//! | 8192..16384 | the trampoline's `XSAVE` area |
+//! | 16384.. | alternate signal stack |
+//!
+//! # Patched syscall sites
+//! The Sentry may rewrite a trapped `mov $nr, %eax; syscall` into a jump
+//! to per-site code in the guest's address space that enters
+//! [`trampoline_addr`] (the stub code, where system calls do not trap).
+//! The trampoline saves the registers and FP state into the thread's
+//! region as a kernel signal frame would, and publishes the stop like the
+//! handler; the Sentry cannot tell the two apart except by `si_code`.
 //!
 //! The guest can write this memory too, so the Sentry treats everything it
 //! reads there as hostile: a pointer outside the slot, or a state that makes
@@ -69,6 +80,29 @@ const ST_SYSCALL: u32 = 1;
 const ST_DONE: u32 = 2;
 
 const SIG_INTERRUPT: i32 = libc::SIGUSR2;
+/// `si_code` of a SIGSYS from syscall user dispatch (the trampoline's
+/// stops carry another).
+const SYS_USER_DISPATCH: i32 = 2;
+/// Bytes the trampoline's XSAVE area may take (region offsets 8192..16384).
+const TRAMPOLINE_XSAVE_MAX: u32 = 8192;
+
+/// The entry patched syscall sites reach (through per-site code that sets
+/// `eax` to the syscall number and `rcx` to the return address): the same
+/// address in every stub. Enters the Sentry through the thread's region
+/// like a trapped `syscall`, without a signal.
+pub fn trampoline_addr() -> u64 {
+    stub::trampoline_addr()
+}
+
+/// Whether this host can run patched syscall sites: the trampoline needs
+/// `XSAVE` state that fits its area (the stub already relies on
+/// `FSGSBASE`).
+pub fn patching_supported() -> bool {
+    // CPUID leaf 0xD sub-leaf 0, EBX: the XSAVE area size of the features
+    // enabled in XCR0.
+    let leaf = std::arch::x86_64::__cpuid_count(0xd, 0);
+    leaf.ebx >= 576 && leaf.ebx <= TRAMPOLINE_XSAVE_MAX
+}
 const UCONTEXT_SIZE: u64 = 304;
 
 /// Memory-file space for stub regions, provided by the Sentry.
@@ -363,6 +397,7 @@ impl Platform for SystrapPlatform {
             running: Arc::new(RunningThread::default()),
             spin: self.spin,
             last_stop: Mutex::new(None),
+            trapped: false,
         }))
     }
 
@@ -628,6 +663,8 @@ pub struct SystrapContext {
     spin: u32,
     /// The address space and slot of the last stop, for `blocking_hint`.
     last_stop: Mutex<Option<(std::sync::Weak<dyn AddressSpace>, u64)>>,
+    /// The last syscall stop was a SIGSYS (not the trampoline).
+    trapped: bool,
 }
 
 fn proc_of(space: &Arc<dyn AddressSpace>) -> Option<&SysProcess> {
@@ -777,6 +814,7 @@ impl Context for SystrapContext {
         match signo {
             libc::SIGSYS => {
                 regs.0.orig_rax = u64::from(p.word(slot, 48).load(Ordering::Acquire));
+                self.trapped = code == SYS_USER_DISPATCH;
                 Stop::Syscall
             }
             SIG_INTERRUPT => {
@@ -807,6 +845,10 @@ impl Context for SystrapContext {
                 unsafe { libc::syscall(libc::SYS_tgkill, pid, tid, SIG_INTERRUPT) };
             }
         })
+    }
+
+    fn syscall_trapped(&self) -> bool {
+        self.trapped
     }
 
     fn blocking_hint(&self) {
