@@ -34,6 +34,11 @@ pub struct GlobalFlags {
     /// Which platform runs guest code.
     #[arg(long, value_enum, default_value_t = Platform::Systrap)]
     pub platform: Platform,
+    /// On systrap, rewrite trapped `mov $nr, %eax; syscall` sites into
+    /// jumps that enter the Sentry without a signal (`false`: every
+    /// syscall traps).
+    #[arg(long = "systrap-patching", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "true", action = clap::ArgAction::Set)]
+    pub systrap_patching: bool,
     /// Networking mode (only `none` behaviour exists: the sandbox has no network).
     #[arg(long, value_enum, default_value_t = Network::Sandbox)]
     pub network: Network,

@@ -19,6 +19,13 @@ pub struct WireConfig {
     pub hostname: String,
     /// The platform's name (`ptrace`).
     pub platform: String,
+    /// Patch trapped syscall sites (systrap).
+    #[serde(default = "yes")]
+    pub syscall_patching: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[cfg(test)]
@@ -34,6 +41,7 @@ mod tests {
             strace: true,
             hostname: "h".into(),
             platform: "ptrace".into(),
+            syscall_patching: false,
         };
         let s = serde_json::to_vec(&c).unwrap();
         assert_eq!(serde_json::from_slice::<WireConfig>(&s).unwrap(), c);

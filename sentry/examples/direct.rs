@@ -38,6 +38,7 @@ fn main() {
         strace: std::env::var("STRACE").is_ok(),
         hostname: "rvisor".into(),
         platform: sentry::boot::PlatformKind::Ptrace,
+        syscall_patching: false,
     };
     match sentry::boot::run(config, &mut || Ok(())) {
         Ok(s) => std::process::exit(s.shell_code()),

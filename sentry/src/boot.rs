@@ -34,6 +34,8 @@ pub struct BootConfig {
     pub hostname: String,
     /// Which platform to use.
     pub platform: PlatformKind,
+    /// Patch trapped syscall sites (systrap, where the host can).
+    pub syscall_patching: bool,
 }
 
 /// How the first guest process ended.
@@ -133,6 +135,9 @@ pub fn run(
         memory: memory.clone(),
         root: root.clone(),
         strace: config.strace,
+        syscall_patching: config.syscall_patching
+            && config.platform == PlatformKind::Systrap
+            && platform::systrap::patching_supported(),
         hostname: Mutex::new(config.hostname.into_bytes()),
         boot_time: std::time::Instant::now(),
         reported: Mutex::new(Default::default()),

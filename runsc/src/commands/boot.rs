@@ -214,6 +214,7 @@ fn sentry_main(config: WireConfig, gofer: OwnedFd, platform: PlatformKind) -> Re
         strace: config.strace,
         hostname: config.hostname,
         platform,
+        syscall_patching: config.syscall_patching,
     };
     let mut prepare = || -> Result<(), String> {
         sandbox::drop_capabilities().map_err(|e| format!("{e:#}"))?;

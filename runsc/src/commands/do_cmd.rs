@@ -61,6 +61,7 @@ pub fn run(global: &GlobalFlags, args: DoArgs) -> Result<i32> {
         strace: global.strace,
         hostname: sandbox::host_hostname()?,
         platform: global.platform.name().to_owned(),
+        syscall_patching: global.systrap_patching,
     };
     tracing::debug!(?config, "runsc do");
 

@@ -36,6 +36,8 @@ pub struct Kernel {
     pub root: Arc<Dentry>,
     /// Log every syscall.
     pub strace: bool,
+    /// Trapped `mov $nr, %eax; syscall` sites are patched (systrap).
+    pub syscall_patching: bool,
     /// `uname -n`.
     pub hostname: Mutex<Vec<u8>>,
     /// When the sandbox booted (for `/proc/uptime`).

@@ -347,6 +347,10 @@ impl Task {
         }
         let nr = self.regs.syscall_nr();
         let args = self.regs.syscall_args();
+        if self.kernel.syscall_patching && !traced && self.ctx.syscall_trapped() {
+            self.mm
+                .patch_syscall_site(self.regs.0.rip, nr, platform::systrap::trampoline_addr());
+        }
         let old_tid = self.tid;
         let fs_before = super::lifecycle::fs_pull(self);
         let result = if traced && nr == u64::MAX {

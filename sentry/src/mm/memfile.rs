@@ -213,6 +213,32 @@ impl MemoryFile {
         )
     }
 
+    /// Atomically replaces the eight bytes at `offset` with `new` if they
+    /// hold `old` (code patching: one locked instruction, so a thread
+    /// fetching the bytes sees all old or all new). The bytes must lie in
+    /// one cache line; false if they do not, are outside the file, or
+    /// held something else.
+    pub fn compare_exchange_code(&self, offset: u64, old: u64, new: u64) -> bool {
+        if offset % 64 > 56 || !self.check(offset, 8) {
+            return false;
+        }
+        let found: u64;
+        // SAFETY: the eight bytes are inside the mapping (checked) and in
+        // one cache line, where a locked cmpxchg is atomic even unaligned;
+        // the guest may access them concurrently, which is what the lock
+        // is for. No Rust reference to the bytes exists.
+        unsafe {
+            std::arch::asm!(
+                "lock cmpxchg qword ptr [{p}], {new}",
+                p = in(reg) self.base.add(offset as usize),
+                new = in(reg) new,
+                inout("rax") old => found,
+                options(nostack),
+            );
+        }
+        found == old
+    }
+
     /// Fills `[offset, offset+len)` with zeroes.
     pub fn zero(&self, offset: u64, len: u64) {
         if !self.check(offset, len as usize) {

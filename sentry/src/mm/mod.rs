@@ -14,10 +14,12 @@
 //! address space and the memory file, which take no kernel locks.
 
 pub mod memfile;
+mod patch;
 mod usermem;
 mod vma;
 
 pub use memfile::{MemoryFile, PAGE, Range};
+pub use patch::{AREA_END as PATCH_AREA_END, AREA_START as PATCH_AREA_START};
 pub use usermem::UserPtr;
 pub use vma::{Backing, FixedPages, SharedPages, Vma, VmaName};
 
@@ -66,6 +68,7 @@ pub struct MmSnapshot {
     args: (u64, u64),
     env: (u64, u64),
     auxv: (u64, u64),
+    patch: patch::PatchState,
 }
 
 /// What a new mapping should hold.
@@ -110,6 +113,8 @@ struct MmInner {
     args: (u64, u64),
     env: (u64, u64),
     auxv: (u64, u64),
+    /// Syscall-site patching.
+    patch: patch::PatchState,
 }
 
 impl MemoryManager {
@@ -132,6 +137,7 @@ impl MemoryManager {
                 args: (0, 0),
                 env: (0, 0),
                 auxv: (0, 0),
+                patch: patch::PatchState::default(),
             }),
         }
     }
@@ -248,6 +254,8 @@ impl MemoryManager {
 
     fn unmap_locked(&self, inner: &mut MmInner, addr: u64, len: u64) -> Result<(), Errno> {
         let end = addr + len;
+        self.release_patch_area(inner, addr, end);
+        self.forget_rejected(inner, addr, end);
         let keys: Vec<u64> = inner
             .vmas
             .range(..end)
@@ -305,6 +313,7 @@ impl MemoryManager {
         if cursor < end {
             return Err(Errno::ENOMEM);
         }
+        self.release_patch_area(&mut inner, addr, end);
         let keys: Vec<u64> = inner
             .vmas
             .range(..end)
@@ -356,6 +365,7 @@ impl MemoryManager {
             return Err(Errno::EFAULT);
         }
         let _ = vstart;
+        self.release_patch_area(&mut inner, old, old_end);
         if fixed.is_none() {
             if new_len <= old_len {
                 if new_len < old_len {
@@ -520,7 +530,8 @@ impl MemoryManager {
         }
         let len = page_up(len).ok_or(Errno::EINVAL)?;
         let end = addr.checked_add(len).ok_or(Errno::EINVAL)?;
-        let inner = self.lock();
+        let mut inner = self.lock();
+        self.release_patch_area(&mut inner, addr, end);
         let mut cursor = addr;
         for v in inner
             .vmas
@@ -623,33 +634,46 @@ impl MemoryManager {
     /// ptrace's `POKEDATA` does (breakpoints into text); copy-on-write pages
     /// are copied first so other address spaces never see the write.
     pub fn poke(&self, addr: u64, buf: &[u8]) -> Result<(), Errno> {
+        let mut inner = self.lock();
+        self.poke_locked(&mut inner, addr, buf)
+    }
+
+    fn poke_locked(&self, inner: &mut MmInner, addr: u64, buf: &[u8]) -> Result<(), Errno> {
         let mut done = 0usize;
         while done < buf.len() {
             let a = addr.checked_add(done as u64).ok_or(Errno::EFAULT)?;
-            let mut inner = self.lock();
-            let (start, cow, over_shared) = vma_at(&inner, a)
-                .map(|v| {
-                    let over_shared = !v.shared && matches!(v.backing, Backing::Shared(_));
-                    (v.start, v.cow, over_shared)
-                })
-                .ok_or(Errno::EFAULT)?;
-            if cow {
-                self.break_cow_at(&mut inner, start, a)?;
-            }
-            let over_shared = over_shared
-                && vma_at(&inner, a).is_some_and(|v| matches!(v.backing, Backing::Shared(_)));
-            if over_shared {
-                // A private view of shared pages (the vDSO): the write
-                // must not reach the pages every address space maps.
-                self.privatize(&mut inner, start)?;
-            }
-            let v = vma_at(&inner, a).ok_or(Errno::EFAULT)?;
-            let (off, avail) = v.translate(a)?.ok_or(Errno::EFAULT)?;
+            let off = self.writable_offset(inner, a)?;
+            let avail = PAGE - a % PAGE;
             let n = (avail as usize).min(buf.len() - done);
             self.file.write(off, &buf[done..done + n]);
             done += n;
         }
         Ok(())
+    }
+
+    /// The memory-file offset of `addr` for a write whatever the mapping's
+    /// protection: a copy-on-write page is copied first, and a private view
+    /// of shared pages (the vDSO) gets pages of its own, so other address
+    /// spaces never see the write.
+    fn writable_offset(&self, inner: &mut MmInner, addr: u64) -> Result<u64, Errno> {
+        let (start, cow, over_shared) = vma_at(inner, addr)
+            .map(|v| {
+                let over_shared = !v.shared && matches!(v.backing, Backing::Shared(_));
+                (v.start, v.cow, over_shared)
+            })
+            .ok_or(Errno::EFAULT)?;
+        if cow {
+            self.break_cow_at(inner, start, addr)?;
+        }
+        let over_shared = over_shared
+            && vma_at(inner, addr).is_some_and(|v| matches!(v.backing, Backing::Shared(_)));
+        if over_shared {
+            let start = vma_at(inner, addr).map(|v| v.start).ok_or(Errno::EFAULT)?;
+            self.privatize(inner, start)?;
+        }
+        let v = vma_at(inner, addr).ok_or(Errno::EFAULT)?;
+        let (off, _) = v.translate(addr)?.ok_or(Errno::EFAULT)?;
+        Ok(off)
     }
 
     /// Gives the private VMA at `start`, which maps shared pages, a copy of
@@ -818,6 +842,7 @@ impl MemoryManager {
             args: inner.args,
             env: inner.env,
             auxv: inner.auxv,
+            patch: inner.patch.clone(),
         }
     }
 
@@ -834,6 +859,7 @@ impl MemoryManager {
             inner.args = snap.args;
             inner.env = snap.env;
             inner.auxv = snap.auxv;
+            inner.patch = snap.patch;
             for v in snap.vmas {
                 mm.host_map(&v, v.start, v.end)?;
                 inner.vmas.insert(v.start, v);
