@@ -27,8 +27,21 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// Platforms every guest test runs on unless `RVISOR_PLATFORMS` says otherwise.
-pub const DEFAULT_PLATFORMS: &[&str] = &["systrap", "ptrace"];
+/// Platforms every guest test runs on unless `RVISOR_PLATFORMS` says
+/// otherwise. `systrap-trapping` is systrap with syscall-site patching off
+/// (every system call traps).
+pub const DEFAULT_PLATFORMS: &[&str] = &["systrap", "ptrace", "systrap-trapping"];
+
+/// The `runsc` flags that select a platform name of [`platforms`].
+pub fn platform_flags(platform: &str) -> Vec<String> {
+    match platform {
+        "systrap-trapping" => vec![
+            "--platform=systrap".into(),
+            "--systrap-patching=false".into(),
+        ],
+        p => vec![format!("--platform={p}")],
+    }
+}
 
 /// How long one run (native or sandboxed) may take before it is killed.
 pub const RUN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -264,13 +277,16 @@ impl RunSpec {
     /// The same command wrapped as `runsc --platform=P do --cwd CWD CMD...`.
     /// `runsc` gets the same environment plus a few logging variables.
     pub fn in_sandbox(&self, runsc: &Path, platform: &str) -> RunSpec {
-        let mut args: Vec<OsString> = vec![
-            format!("--platform={platform}").into(),
+        let mut args: Vec<OsString> = platform_flags(platform)
+            .into_iter()
+            .map(OsString::from)
+            .collect();
+        args.extend([
             "do".into(),
             "--cwd".into(),
             self.cwd.clone().into_os_string(),
             self.program.clone().into_os_string(),
-        ];
+        ]);
         args.extend(self.args.iter().cloned());
         let mut env = self.env.clone();
         for key in RUNSC_PASSTHROUGH_ENV {

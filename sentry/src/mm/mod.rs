@@ -174,6 +174,9 @@ impl MemoryManager {
             if reserved(&inner.reserved, req.addr, end) {
                 return Err(Errno::ENOMEM);
             }
+            if req.noreplace {
+                self.yield_patch_area(&mut inner, req.addr, end);
+            }
             if req.noreplace
                 && inner
                     .vmas
@@ -476,6 +479,7 @@ impl MemoryManager {
         };
         if new_top > old_top {
             let len = new_top - old_top;
+            self.yield_patch_area(&mut inner, old_top, new_top);
             if reserved(&inner.reserved, old_top, new_top)
                 || inner
                     .vmas

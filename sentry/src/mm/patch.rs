@@ -248,6 +248,17 @@ impl MemoryManager {
         inner.patch.disabled = true;
     }
 
+    /// Called before the guest claims `[start, end)` in a way that must
+    /// not find the trampoline area in its way (the heap growing into it,
+    /// `MAP_FIXED_NOREPLACE` over it): the sites are restored and the area
+    /// is unmapped, as if it had never been there.
+    pub(super) fn yield_patch_area(&self, inner: &mut MmInner, start: u64, end: u64) {
+        if inner.patch.area && start < AREA_END && AREA_START < end {
+            // unmap_locked restores the sites first.
+            let _ = self.unmap_locked(inner, AREA_START, AREA_END - AREA_START);
+        }
+    }
+
     /// Forgets which trapped sites in `[start, end)` were not patchable
     /// (new code may be mapped there).
     pub(super) fn forget_rejected(&self, inner: &mut MmInner, start: u64, end: u64) {
