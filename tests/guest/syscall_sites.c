@@ -14,6 +14,9 @@
 extern void raw_getppid(unsigned long *out);
 /* raw_read(fd, buf, n): read(2) through its own site. */
 extern long raw_read(long fd, void *buf, long n);
+/* getpid through sites 58 and 61 bytes into a cache line. */
+extern long raw_getpid_58(void);
+extern long raw_getpid_61(void);
 __asm__(".text\n"
 	".globl raw_getppid\n"
 	".type raw_getppid, @function\n"
@@ -51,7 +54,27 @@ __asm__(".text\n"
 	"	mov $0, %eax\n"
 	"	syscall\n"
 	"	ret\n"
-	".size raw_read, .-raw_read\n");
+	".size raw_read, .-raw_read\n"
+	".globl raw_getpid_58\n"
+	".type raw_getpid_58, @function\n"
+	"	.p2align 6\n"
+	"raw_getpid_58:\n"
+	"	jmp 1f\n"
+	"	.skip 56, 0xcc\n"
+	"1:	mov $39, %eax\n"
+	"	syscall\n"
+	"	ret\n"
+	".size raw_getpid_58, .-raw_getpid_58\n"
+	".globl raw_getpid_61\n"
+	".type raw_getpid_61, @function\n"
+	"	.p2align 6\n"
+	"raw_getpid_61:\n"
+	"	jmp 1f\n"
+	"	.skip 59, 0xcc\n"
+	"1:	mov $39, %eax\n"
+	"	syscall\n"
+	"	ret\n"
+	".size raw_getpid_61, .-raw_getpid_61\n");
 
 /* Checks one call's registers; returns a bit per broken rule. */
 static int check_regs(pid_t ppid) {
@@ -133,6 +156,10 @@ int main(void) {
 	for (int i = 0; i < 5; i++)
 		bad |= check_regs(parent);
 	printf("registers after the call: broken rules %#x\n", bad);
+	int ok = 1;
+	for (int i = 0; i < 5; i++)
+		ok &= raw_getpid_58() == getpid() && raw_getpid_61() == getpid();
+	printf("sites late in a cache line: %s\n", ok ? "ok" : "wrong pid");
 
 	pthread_t t[4];
 	for (int i = 0; i < 4; i++)

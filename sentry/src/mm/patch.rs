@@ -18,9 +18,10 @@
 //! Safety rules:
 //! - only private, non-writable, executable mappings are patched (never a
 //!   shared file, never code the guest may be writing);
-//! - the eight bytes holding the five changed ones lie in one cache line
-//!   and are replaced by one locked compare-and-exchange, so another
-//!   thread executing the site sees either the old or the new instruction;
+//! - eight bytes holding the five changed ones lie in one cache line and
+//!   are replaced by one locked compare-and-exchange, so another thread
+//!   executing the site sees either the old or the new instruction (a site
+//!   whose first five bytes cross a cache line stays as it is);
 //! - copy-on-write pages are copied first, so no other address space sees
 //!   the change;
 //! - when the guest unmaps, remaps or changes the protection of the area,
@@ -68,7 +69,8 @@ pub(super) struct PatchState {
     disabled: bool,
     /// The trampoline area is mapped.
     area: bool,
-    /// Patched sites: address, original and patched eight bytes.
+    /// Patched sites: address of the eight-byte window, its original and
+    /// patched bytes.
     sites: Vec<(u64, u64, u64)>,
     /// Trapped sites found not patchable.
     rejected: HashSet<u64>,
@@ -88,11 +90,14 @@ impl PatchState {
     }
 }
 
-/// The eight bytes of a patched site: `jmp *entry` over the `mov`, the
-/// `syscall` and the byte after it left as they were.
-fn patched_bytes(original: [u8; 8], entry: u64) -> [u8; 8] {
+/// The eight bytes around a patched site, `shift` bytes into them: `jmp
+/// *entry` over the `mov`; everything else (the `syscall` included) as it
+/// was.
+fn patched_bytes(original: [u8; 8], shift: usize, entry: u64) -> [u8; 8] {
     let e = (entry as u32).to_le_bytes();
-    [0xff, 0x24, 0x25, e[0], e[1], e[2], e[3], original[7]]
+    let mut p = original;
+    p[shift..shift + 5].copy_from_slice(&[0xff, 0x24, 0x25, e[0], e[1]]);
+    p
 }
 
 /// The per-site code for system call `nr` returning to `ret`.
@@ -133,27 +138,35 @@ impl MemoryManager {
     }
 
     fn try_patch(&self, inner: &mut MmInner, site: u64, nr: u32, trampoline: u64) -> bool {
-        // One cache line (and so one page) holds the eight bytes.
-        if site % 64 > 56 {
+        // The seven bytes lie in one page, and the five that change in an
+        // eight-byte window inside one cache line: the site's own eight
+        // bytes, or the eight ending where the `mov` does.
+        if site % PAGE > PAGE - 7 {
             return false;
         }
-        let Some(v) = vma_at(inner, site) else {
+        let shift: usize = match site % 64 {
+            0..=56 => 0,
+            57..=59 => 3,
+            _ => return false,
+        };
+        let window = site - shift as u64;
+        let Some(v) = vma_at(inner, window) else {
             return false;
         };
         if v.shared || v.prot.write || !v.prot.exec || v.name == VmaName::Vdso {
             return false;
         }
-        let Ok(Some((off, _))) = v.translate(site) else {
+        let Ok(Some((off, _))) = v.translate(window) else {
             return false;
         };
-        let mut original = [0u8; 8];
-        self.file.read(off, &mut original);
-        if original[0] != 0xb8
-            || original[1..5] != nr.to_le_bytes()
-            || original[5..7] != [0x0f, 0x05]
-        {
+        let mut bytes = [0u8; 10];
+        self.file.read(off, &mut bytes[..(shift + 7).max(8)]);
+        let code = &bytes[shift..shift + 7];
+        if code[0] != 0xb8 || code[1..5] != nr.to_le_bytes() || code[5..7] != [0x0f, 0x05] {
             return false;
         }
+        let mut original = [0u8; 8];
+        original.copy_from_slice(&bytes[..8]);
         if !self.ensure_area(inner) {
             return false;
         }
@@ -171,13 +184,13 @@ impl MemoryManager {
         {
             return false;
         }
-        let patched = patched_bytes(original, entry);
+        let patched = patched_bytes(original, shift, entry);
         let old = u64::from_le_bytes(original);
         let new = u64::from_le_bytes(patched);
-        if !self.exchange_code(inner, site, old, new) {
+        if !self.exchange_code(inner, window, old, new) {
             return false;
         }
-        inner.patch.sites.push((site, old, new));
+        inner.patch.sites.push((window, old, new));
         true
     }
 
@@ -263,5 +276,53 @@ impl MemoryManager {
     /// (new code may be mapped there).
     pub(super) fn forget_rejected(&self, inner: &mut MmInner, start: u64, end: u64) {
         inner.patch.rejected.retain(|s| *s < start || *s >= end);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patched_site_keeps_its_syscall_in_place() {
+        let original = [0xb8, 0x6e, 0, 0, 0, 0x0f, 0x05, 0xc3];
+        let entry = AREA_START + 8 * 17;
+        let p = patched_bytes(original, 0, entry);
+        assert_eq!(p[..3], [0xff, 0x24, 0x25]);
+        assert_eq!(u32::from_le_bytes([p[3], p[4], p[5], p[6]]) as u64, entry);
+        assert_eq!(p[5..], [0x0f, 0x05, 0xc3]);
+    }
+
+    #[test]
+    fn shifted_window_changes_only_the_mov() {
+        let original = [0x90, 0x90, 0x90, 0xb8, 0x27, 0, 0, 0];
+        let p = patched_bytes(original, 3, AREA_START);
+        assert_eq!(p, [0x90, 0x90, 0x90, 0xff, 0x24, 0x25, 0x00, 0x00]);
+    }
+
+    #[test]
+    fn every_table_entry_ends_in_a_syscall() {
+        for i in [0, 1, SITES - 1] {
+            let e = ((AREA_START + 8 * i) as u32).to_le_bytes();
+            assert_eq!(e[2..], [0x0f, 0x05]);
+        }
+        assert!(CODE_START >= AREA_START + 8 * SITES);
+    }
+
+    #[test]
+    fn site_code_sets_eax_and_rcx_then_jumps() {
+        let c = site_code(39, 0x1122_3344_5566, 0x7788_99aa_bbcc);
+        assert_eq!(c[..5], [0xb8, 39, 0, 0, 0]);
+        assert_eq!(c[5..7], [0x48, 0xb9]);
+        assert_eq!(
+            u64::from_le_bytes(c[7..15].try_into().unwrap()),
+            0x1122_3344_5566
+        );
+        assert_eq!(c[15..17], [0x49, 0xbb]);
+        assert_eq!(
+            u64::from_le_bytes(c[17..25].try_into().unwrap()),
+            0x7788_99aa_bbcc
+        );
+        assert_eq!(c[25..28], [0x41, 0xff, 0xe3]);
     }
 }
