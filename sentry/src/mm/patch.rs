@@ -306,7 +306,7 @@ mod tests {
             let e = ((AREA_START + 8 * i) as u32).to_le_bytes();
             assert_eq!(e[2..], [0x0f, 0x05]);
         }
-        assert!(CODE_START >= AREA_START + 8 * SITES);
+        const { assert!(CODE_START >= AREA_START + 8 * SITES) };
     }
 
     #[test]
