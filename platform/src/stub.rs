@@ -341,7 +341,9 @@ std::arch::global_asm!(
     // builds in the thread's region (gs base) the same stop a SIGSYS frame
     // would be, without a signal: a ucontext at +4096 and an XSAVE area at
     // +8192, waits like the handler, and returns to whatever state the
-    // Sentry left in the frame. The handler above knows its three parts
+    // Sentry left in the frame. The XSAVE covers x87 and SSE, the FP state
+    // the Sentry reads and writes (`Context::fp_state`); AVX and later
+    // state stays in the registers, which stub code never touches. The handler above knows its three parts
     // (entering, published, leaving) by the labels between them.
     ".globl rvisor_systrap_trampoline",
     "rvisor_systrap_trampoline:",
@@ -370,8 +372,8 @@ std::arch::global_asm!(
     "mov [r11 + 4160], rdx",
     "rdfsbase rdx",
     "mov [r11 + 32], rdx",
-    "mov eax, -1",
-    "mov edx, -1",
+    "mov eax, 3",
+    "xor edx, edx",
     "xsave64 [r11 + 8192]",
     "lea rdx, [r11 + 8192]",
     "mov [r11 + 4320], rdx",
@@ -392,8 +394,8 @@ std::arch::global_asm!(
     "mov rcx, [rbx + 32]",
     "wrfsbase rcx",
     "mov dword ptr [rbx], 0",
-    "mov eax, -1",
-    "mov edx, -1",
+    "mov eax, 3",
+    "xor edx, edx",
     "xrstor64 [rbx + 8192]",
     "rvisor_tramp_fp_done:",
     "push qword ptr [rbx + 4272]",

@@ -17,6 +17,9 @@ extern long raw_read(long fd, void *buf, long n);
 /* getpid through sites 58 and 61 bytes into a cache line. */
 extern long raw_getpid_58(void);
 extern long raw_getpid_61(void);
+/* getppid through its own site with ymm9 loaded from in[]; stores ymm9
+ * after the call into out[] (AVX only). */
+extern void raw_getppid_ymm(const unsigned long *in, unsigned long *out);
 __asm__(".text\n"
 	".globl raw_getppid\n"
 	".type raw_getppid, @function\n"
@@ -74,7 +77,19 @@ __asm__(".text\n"
 	"1:	mov $39, %eax\n"
 	"	syscall\n"
 	"	ret\n"
-	".size raw_getpid_61, .-raw_getpid_61\n");
+	".size raw_getpid_61, .-raw_getpid_61\n"
+	".globl raw_getppid_ymm\n"
+	".type raw_getppid_ymm, @function\n"
+	"	.p2align 4\n"
+	"raw_getppid_ymm:\n"
+	"	vmovdqu (%rdi), %ymm9\n"
+	"	.p2align 4\n"
+	"	mov $110, %eax\n"
+	"	syscall\n"
+	"	vmovdqu %ymm9, (%rsi)\n"
+	"	vzeroupper\n"
+	"	ret\n"
+	".size raw_getppid_ymm, .-raw_getppid_ymm\n");
 
 /* Checks one call's registers; returns a bit per broken rule. */
 static int check_regs(pid_t ppid) {
@@ -160,6 +175,19 @@ int main(void) {
 	for (int i = 0; i < 5; i++)
 		ok &= raw_getpid_58() == getpid() && raw_getpid_61() == getpid();
 	printf("sites late in a cache line: %s\n", ok ? "ok" : "wrong pid");
+	if (__builtin_cpu_supports("avx")) {
+		const unsigned long in[4] = {0x1111222233334444UL, 0x5555666677778888UL, 0x9999aaaabbbbccccUL,
+					     0xddddeeeeffff0000UL};
+		int same = 1;
+		for (int i = 0; i < 5; i++) {
+			unsigned long out[4] = {0};
+			raw_getppid_ymm(in, out);
+			same &= memcmp(in, out, sizeof in) == 0;
+		}
+		printf("ymm register across the call: %s\n", same ? "kept" : "changed");
+	} else {
+		printf("ymm register across the call: kept\n");
+	}
 
 	pthread_t t[4];
 	for (int i = 0; i < 4; i++)
