@@ -12,6 +12,7 @@ pub mod ptrace;
 mod regs;
 pub mod stub;
 pub mod systrap;
+pub mod zygote;
 
 pub use regs::Regs;
 

@@ -32,6 +32,7 @@
 //! | 56 | the Sentry sleeps on the state word (stub must wake it) |
 //! | 60 | the stub sleeps on the state word (Sentry must wake it) |
 //! | 64 | scratch (`stack_t`, `sigaction` structures at set-up) |
+//! | 120 (slot 0) | 1: the seccomp fallback traps, not syscall user dispatch |
 //! | 2048..4096 | the trampoline's stack (a few bytes) |
 //! | 4096 | the trampoline's stop: a `ucontext` as a SIGSYS frame has it |
 //! | 8192..16384 | the trampoline's `XSAVE` area |
@@ -55,6 +56,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 
 use crate::stub;
+use crate::zygote::Zygote;
 use crate::{
     Access, AddressSpace, Context, HostSignal, Interrupter, Platform, PlatformError, Prot, Regs,
     Result, Stop,
@@ -83,6 +85,8 @@ const SIG_INTERRUPT: i32 = libc::SIGUSR2;
 /// `si_code` of a SIGSYS from syscall user dispatch (the trampoline's
 /// stops carry another).
 const SYS_USER_DISPATCH: i32 = 2;
+/// `si_code` of a SIGSYS from a seccomp `SECCOMP_RET_TRAP` (the fallback).
+const SYS_SECCOMP: i32 = 1;
 /// Bytes the trampoline's XSAVE area may take (region offsets 8192..16384).
 const TRAMPOLINE_XSAVE_MAX: u32 = 8192;
 
@@ -208,12 +212,20 @@ pub struct SystrapPlatform {
     alloc: Allocator,
     factory: Mutex<mpsc::Sender<FactoryJob>>,
     spin: u32,
+    /// Where stubs come from under the seccomp fallback.
+    zygote: Option<Arc<Zygote>>,
 }
 
 impl SystrapPlatform {
     /// A platform whose stubs map ranges of host FD `memory_fd`; `alloc`
-    /// provides the shared regions.
-    pub fn new(memory_fd: i32, alloc: Allocator) -> Result<SystrapPlatform> {
+    /// provides the shared regions. With a `zygote`, stubs come from it and
+    /// trap system calls through its seccomp filter instead of syscall user
+    /// dispatch.
+    pub fn new(
+        memory_fd: i32,
+        alloc: Allocator,
+        zygote: Option<Zygote>,
+    ) -> Result<SystrapPlatform> {
         let (tx, rx) = mpsc::channel::<FactoryJob>();
         std::thread::Builder::new()
             .name("systrap-factory".into())
@@ -233,6 +245,7 @@ impl SystrapPlatform {
             alloc,
             factory: Mutex::new(tx),
             spin: if cpus > 1 { 2_000 } else { 0 },
+            zygote: zygote.map(Arc::new),
         })
     }
 }
@@ -281,6 +294,31 @@ fn inject(pid: i32, nr: i64, args: [u64; 6]) -> Result<i64> {
         });
     }
     Ok(r)
+}
+
+/// Makes the calling thread the tracer of idle stub `pid` (a zygote's
+/// child, so not ours to `PTRACE_TRACEME`) and stops it.
+fn seize_stopped(pid: i32) -> Result<i32> {
+    // SAFETY: seizes a stub process (our grandchild); no memory involved.
+    if unsafe { libc::ptrace(libc::PTRACE_SEIZE, pid, 0, 0) } < 0 {
+        let e = PlatformError::last("PTRACE_SEIZE stub");
+        // SAFETY: kills the stub we could not take.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        return Err(e);
+    }
+    // SAFETY: as above.
+    if unsafe { libc::ptrace(libc::PTRACE_INTERRUPT, pid, 0, 0) } < 0 {
+        return Err(PlatformError::last("PTRACE_INTERRUPT stub"));
+    }
+    let mut status = 0;
+    // SAFETY: waits for our tracee; status is a valid out pointer.
+    if unsafe { libc::waitpid(pid, &mut status, libc::__WALL) } != pid || !libc::WIFSTOPPED(status)
+    {
+        return Err(PlatformError::Stub(format!(
+            "seized stub did not stop (status {status:#x})"
+        )));
+    }
+    Ok(pid)
 }
 
 /// Sets up a stopped stub: maps the region, installs the handler, and
@@ -346,9 +384,14 @@ impl Platform for SystrapPlatform {
         let memory_fd = self.memory_fd;
         let (off, ptr) = (region.offset, region.ptr);
         let (tx, rx) = mpsc::channel();
+        let zygote = self.zygote.clone();
         lock(&self.factory)
             .send(Box::new(move || {
-                let r = stub::fork_stub_stopped(memory_fd).and_then(|pid| {
+                let stub = match &zygote {
+                    Some(z) => z.fork_stub().and_then(seize_stopped),
+                    None => stub::fork_stub_stopped(memory_fd),
+                };
+                let r = stub.and_then(|pid| {
                     match set_up_stub(pid, memory_fd, off, ptr) {
                         Ok(()) => Ok(pid),
                         Err(e) => {
@@ -381,6 +424,10 @@ impl Platform for SystrapPlatform {
             spin: self.spin,
         };
         sp.slots_lock().used[0] = true;
+        if self.zygote.is_some() {
+            // Stub threads skip syscall user dispatch (see stub.rs).
+            sp.word(0, 120).store(1, Ordering::Release);
+        }
         let slot = sp.spawn_thread()?;
         lock(&sp.slots).by_host.insert(gettid(), slot);
         if self.spin == 0
@@ -814,7 +861,7 @@ impl Context for SystrapContext {
         match signo {
             libc::SIGSYS => {
                 regs.0.orig_rax = u64::from(p.word(slot, 48).load(Ordering::Acquire));
-                self.trapped = code == SYS_USER_DISPATCH;
+                self.trapped = code == SYS_USER_DISPATCH || code == SYS_SECCOMP;
                 Stop::Syscall
             }
             SIG_INTERRUPT => {

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use platform::systrap::{RegionAlloc, SystrapPlatform};
+use platform::zygote::Zygote;
 use platform::{Platform, Prot, Regs, Stop};
 
 const FILE_SIZE: i64 = 1 << 30;
@@ -31,6 +32,17 @@ fn memfd() -> (i32, usize) {
 
 #[test]
 fn syscall_fault_and_second_thread() {
+    smoke(false);
+}
+
+#[test]
+fn syscall_fault_and_second_thread_under_the_seccomp_fallback() {
+    smoke(true);
+}
+
+/// Guest code traps a syscall, faults, and runs on a second thread; with
+/// `seccomp`, the stubs come from a zygote and trap through its filter.
+fn smoke(seccomp: bool) {
     let (fd, base) = memfd();
     // Guest code: mov eax, 39 (getpid); syscall; mov byte [0x1000], 1 (faults)
     let code: [u8; 15] = [
@@ -47,7 +59,8 @@ fn syscall_fault_and_second_thread() {
             keep: Box::new(()),
         })
     });
-    let p = SystrapPlatform::new(fd, alloc).expect("platform");
+    let zygote = seccomp.then(|| Zygote::start(fd).expect("zygote"));
+    let p = SystrapPlatform::new(fd, alloc, zygote).expect("platform");
     let space = p.new_address_space().expect("space");
     let rx = Prot {
         read: true,
@@ -72,7 +85,7 @@ fn syscall_fault_and_second_thread() {
     let handle = space.new_thread().expect("new thread");
     let space2: Arc<dyn platform::AddressSpace> = space.clone();
     let t = std::thread::spawn(move || {
-        let mut ctx2 = SystrapPlatform::new(-1, Arc::new(|_| None))
+        let mut ctx2 = SystrapPlatform::new(-1, Arc::new(|_| None), None)
             .expect("p")
             .new_context()
             .expect("ctx");

@@ -39,6 +39,11 @@ pub struct GlobalFlags {
     /// syscall traps).
     #[arg(long = "systrap-patching", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "true", action = clap::ArgAction::Set)]
     pub systrap_patching: bool,
+    /// On systrap, trap system calls with a seccomp filter (the fallback
+    /// for hosts without syscall user dispatch, Linux < 5.11) even where
+    /// the host has dispatch.
+    #[arg(long = "systrap-seccomp", num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", action = clap::ArgAction::Set)]
+    pub systrap_seccomp: bool,
     /// Networking mode (only `none` behaviour exists: the sandbox has no network).
     #[arg(long, value_enum, default_value_t = Network::Sandbox)]
     pub network: Network,

@@ -22,6 +22,9 @@ pub struct WireConfig {
     /// Patch trapped syscall sites (systrap).
     #[serde(default = "yes")]
     pub syscall_patching: bool,
+    /// Systrap traps through seccomp, not syscall user dispatch.
+    #[serde(default)]
+    pub systrap_seccomp: bool,
 }
 
 fn yes() -> bool {
@@ -42,6 +45,7 @@ mod tests {
             hostname: "h".into(),
             platform: "ptrace".into(),
             syscall_patching: false,
+            systrap_seccomp: true,
         };
         let s = serde_json::to_vec(&c).unwrap();
         assert_eq!(serde_json::from_slice::<WireConfig>(&s).unwrap(), c);

@@ -39,6 +39,7 @@ fn main() {
         hostname: "rvisor".into(),
         platform: sentry::boot::PlatformKind::Ptrace,
         syscall_patching: false,
+        systrap_seccomp: false,
     };
     match sentry::boot::run(config, &mut || Ok(())) {
         Ok(s) => std::process::exit(s.shell_code()),

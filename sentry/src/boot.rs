@@ -36,6 +36,10 @@ pub struct BootConfig {
     pub platform: PlatformKind,
     /// Patch trapped syscall sites (systrap, where the host can).
     pub syscall_patching: bool,
+    /// Systrap traps system calls with a seccomp filter even where the host
+    /// has syscall user dispatch (the fallback, otherwise used only where
+    /// it has not).
+    pub systrap_seccomp: bool,
 }
 
 /// How the first guest process ended.
@@ -97,6 +101,19 @@ pub fn run(
     let cpus = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(64);
+    // Stubs that trap through seccomp come from a zygote forked before the
+    // Sentry's filter (platform::zygote).
+    let zygote = if config.platform == PlatformKind::Systrap
+        && (config.systrap_seccomp || !platform::zygote::has_user_dispatch())
+    {
+        tracing::info!("systrap traps system calls with seccomp");
+        Some(
+            platform::zygote::Zygote::start(memory.raw_fd())
+                .map_err(|e| BootError::Platform(e.to_string()))?,
+        )
+    } else {
+        None
+    };
     // The filter goes on first, so every stub (forked below) inherits it.
     prepare().map_err(BootError::Host)?;
     // Host threads made after `prepare` share its dropped capabilities
@@ -118,7 +135,7 @@ pub fn run(
                 })
             });
             Arc::new(
-                platform::systrap::SystrapPlatform::new(memory.raw_fd(), alloc)
+                platform::systrap::SystrapPlatform::new(memory.raw_fd(), alloc, zygote)
                     .map_err(|e| BootError::Platform(e.to_string()))?,
             )
         }

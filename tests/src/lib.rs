@@ -29,8 +29,10 @@ use std::time::{Duration, Instant};
 
 /// Platforms every guest test runs on unless `RVISOR_PLATFORMS` says
 /// otherwise. `systrap-trapping` is systrap with syscall-site patching off
-/// (every system call traps).
-pub const DEFAULT_PLATFORMS: &[&str] = &["systrap", "ptrace", "systrap-trapping"];
+/// (every system call traps); `systrap-seccomp` traps through its seccomp
+/// fallback instead of syscall user dispatch.
+pub const DEFAULT_PLATFORMS: &[&str] =
+    &["systrap", "ptrace", "systrap-trapping", "systrap-seccomp"];
 
 /// The `runsc` flags that select a platform name of [`platforms`].
 pub fn platform_flags(platform: &str) -> Vec<String> {
@@ -39,6 +41,7 @@ pub fn platform_flags(platform: &str) -> Vec<String> {
             "--platform=systrap".into(),
             "--systrap-patching=false".into(),
         ],
+        "systrap-seccomp" => vec!["--platform=systrap".into(), "--systrap-seccomp".into()],
         p => vec![format!("--platform={p}")],
     }
 }

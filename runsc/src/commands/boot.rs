@@ -215,6 +215,7 @@ fn sentry_main(config: WireConfig, gofer: OwnedFd, platform: PlatformKind) -> Re
         hostname: config.hostname,
         platform,
         syscall_patching: config.syscall_patching,
+        systrap_seccomp: config.systrap_seccomp,
     };
     let mut prepare = || -> Result<(), String> {
         sandbox::drop_capabilities().map_err(|e| format!("{e:#}"))?;

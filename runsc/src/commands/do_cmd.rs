@@ -62,6 +62,7 @@ pub fn run(global: &GlobalFlags, args: DoArgs) -> Result<i32> {
         hostname: sandbox::host_hostname()?,
         platform: global.platform.name().to_owned(),
         syscall_patching: global.systrap_patching,
+        systrap_seccomp: global.systrap_seccomp,
     };
     tracing::debug!(?config, "runsc do");
 
