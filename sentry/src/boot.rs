@@ -155,6 +155,7 @@ pub fn run(
         syscall_patching: config.syscall_patching
             && config.platform == PlatformKind::Systrap
             && platform::systrap::patching_supported(),
+        ctty: Default::default(),
         hostname: Mutex::new(config.hostname.into_bytes()),
         boot_time: std::time::Instant::now(),
         reported: Mutex::new(Default::default()),

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use abi::Errno;
 
-use crate::mm::{MemoryManager, UserPtr};
+use crate::mm::MemoryManager;
 use crate::vfs::{Attr, FileOps, Inode, Time, Whence};
 
 fn host_errno(e: &std::io::Error) -> Errno {
@@ -82,8 +82,6 @@ const TCSETSW: u64 = 0x5403;
 const TCSETSF: u64 = 0x5404;
 const TIOCGWINSZ: u64 = 0x5413;
 const TIOCSWINSZ: u64 = 0x5414;
-const TIOCGPGRP: u64 = 0x540f;
-const TIOCSPGRP: u64 = 0x5410;
 const FIONREAD: u64 = 0x541b;
 const TERMIOS_SIZE: usize = 36;
 const WINSIZE_SIZE: usize = 8;
@@ -178,19 +176,6 @@ impl FileOps for HostFileOps {
                 self.ioctl_buf(req, &mut w)?;
                 Ok(0)
             }
-            TIOCGPGRP => {
-                // The guest's process group is the sandbox's init group.
-                let mut probe = [0u8; TERMIOS_SIZE];
-                self.ioctl_buf(TCGETS, &mut probe)?;
-                mm.write(UserPtr::<i32>::new(arg), &1)?;
-                Ok(0)
-            }
-            TIOCSPGRP => {
-                let mut probe = [0u8; TERMIOS_SIZE];
-                self.ioctl_buf(TCGETS, &mut probe)?;
-                let _pgrp: i32 = mm.read(UserPtr::new(arg))?;
-                Ok(0)
-            }
             FIONREAD => {
                 let mut n = [0u8; 4];
                 self.ioctl_buf(req, &mut n)?;
@@ -199,6 +184,15 @@ impl FileOps for HostFileOps {
             }
             _ => Err(Errno::ENOTTY),
         }
+    }
+
+    fn terminal_tostop(&self) -> Option<bool> {
+        const TOSTOP: u32 = 0o400;
+        let mut t = [0u8; TERMIOS_SIZE];
+        self.ioctl_buf(TCGETS, &mut t).ok()?;
+        // c_lflag follows c_iflag, c_oflag and c_cflag.
+        let lflag = u32::from_ne_bytes([t[12], t[13], t[14], t[15]]);
+        Some(lflag & TOSTOP != 0)
     }
 
     fn host_fd(&self) -> Option<i32> {

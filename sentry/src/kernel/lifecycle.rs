@@ -496,12 +496,18 @@ fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: i32) {
     {
         reap(kernel, p, tg);
     }
+    // The exit signal is pending before anyone can see the zombie (a
+    // parent that reaps it and then blocks SIGCHLD finds none pending).
+    tg.lock().exiting = true;
+    if let Some(p) = &parent {
+        signal::notify_parent_exit(kernel, tg, p, status);
+    }
     tg.lock().zombie = Some(status);
-    // Pidfd pollers wait for this.
+    // Pidfd pollers and waiting parents wait for this.
     tg.thread_events.notify_all();
     match parent {
         Some(p) => {
-            signal::notify_parent_exit(kernel, tg, &p, status);
+            p.child_events.notify_all();
         }
         None if !kernel.init().is_some_and(|i| Arc::ptr_eq(&i, tg)) => {
             // An orphan nobody could adopt: reaped at once.
@@ -596,7 +602,10 @@ pub fn wait(task: &Task, target: WaitTarget, options: u32) -> Result<Option<Wait
     use wopts::*;
     let tg = task.handle.tg.clone();
     let kernel = task.kernel.clone();
+    // A matching child between its exit signal and its zombie state.
+    let soon = std::cell::Cell::new(false);
     let scan = || -> Result<Option<WaitResult>, Errno> {
+        soon.set(false);
         // Stops of threads this process traces come first.
         let mut any = false;
         for (tid, t) in kernel.tracees.stopped_of(&tg) {
@@ -658,6 +667,9 @@ pub fn wait(task: &Task, target: WaitTarget, options: u32) -> Result<Option<Wait
             }
             any = true;
             let mut s = c.lock();
+            if s.exiting && s.zombie.is_none() {
+                soon.set(true);
+            }
             if let Some(status) = s.zombie
                 && options & WEXITED != 0
             {
@@ -701,7 +713,18 @@ pub fn wait(task: &Task, target: WaitTarget, options: u32) -> Result<Option<Wait
         Ok(None)
     };
     if options & WNOHANG != 0 {
-        return scan();
+        let r = scan();
+        if !matches!(r, Ok(None)) || !soon.get() {
+            return r;
+        }
+        // Its exit signal may already have run a handler that calls us: wait
+        // the moment until it is a zombie, which Linux's wait never misses.
+        return task
+            .block(&[&tg.child_events], None, || match scan() {
+                Ok(None) if soon.get() => None,
+                other => Some(other),
+            })
+            .and_then(|r| r);
     }
     let mut err = None;
     let r = task.block(&[&tg.child_events], None, || match scan() {

@@ -10,6 +10,7 @@ pub mod signal;
 mod task;
 pub mod timekeeper;
 pub mod timers;
+pub mod tty;
 pub mod waitqueue;
 
 pub use host::{host_clock_gettime, host_thread_rusage, rusage_value};
@@ -38,6 +39,8 @@ pub struct Kernel {
     pub strace: bool,
     /// Trapped `mov $nr, %eax; syscall` sites are patched (systrap).
     pub syscall_patching: bool,
+    /// The sandbox's controlling terminal (job control on a host terminal).
+    pub ctty: tty::ControllingTerminal,
     /// `uname -n`.
     pub hostname: Mutex<Vec<u8>>,
     /// When the sandbox booted (for `/proc/uptime`).

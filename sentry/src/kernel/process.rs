@@ -188,6 +188,10 @@ pub struct TgState {
     pub group_exit: Option<i32>,
     /// Set once every thread has exited: the wait status.
     pub zombie: Option<i32>,
+    /// Set just before the parent is signalled of the exit, which comes
+    /// before [`TgState::zombie`] is set (as on Linux, where `wait` never
+    /// sees a zombie whose exit signal is not yet pending).
+    pub exiting: bool,
     /// Job control: stopped by this signal.
     pub stopped: Option<i32>,
     /// A stop or continue not yet reported to `wait`.
@@ -256,6 +260,7 @@ impl ThreadGroup {
                 exit_signal,
                 group_exit: None,
                 zombie: None,
+                exiting: false,
                 stopped: None,
                 wait_event: None,
                 subreaper: false,

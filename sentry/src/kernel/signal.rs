@@ -64,6 +64,12 @@ fn ignored(action: &SigAction, signo: i32) -> bool {
         || (action.sa_handler == SIG_DFL && default_action(signo) == Default::Ignore)
 }
 
+/// Whether `tg`'s handler for `signo` is `SIG_IGN` (not merely a default
+/// that ignores).
+pub fn handler_is_ignore(tg: &ThreadGroup, signo: i32) -> bool {
+    (1..=64).contains(&signo) && action_of(tg, signo).sa_handler == SIG_IGN
+}
+
 fn action_of(tg: &ThreadGroup, signo: i32) -> SigAction {
     lock(&tg.actions)[(signo - 1) as usize]
 }

@@ -359,6 +359,18 @@ pub(super) fn blocking(
     write: bool,
     mut op: impl FnMut() -> SyscallResult,
 ) -> SyscallResult {
+    // Job control: a background process reading (or, with TOSTOP,
+    // writing) the controlling terminal.
+    if let Some(tostop) = f.ops.terminal_tostop()
+        && (!write || tostop)
+    {
+        let access = if write {
+            crate::kernel::tty::TtyAccess::Write
+        } else {
+            crate::kernel::tty::TtyAccess::Read
+        };
+        task.kernel.ctty.check(task, access)?;
+    }
     loop {
         match op() {
             Err(Errno::EAGAIN) if f.flags() & O_NONBLOCK == 0 => {
@@ -749,10 +761,44 @@ pub(super) fn ioctl(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
                 task.mm.write(UserPtr::<i32>::new(a[2]), &n)?;
                 return Ok(0);
             }
+            if f.ops.terminal_tostop().is_some() {
+                use crate::kernel::tty::TtyAccess;
+                let ctty = &task.kernel.ctty;
+                match req {
+                    TIOCGPGRP => {
+                        let fg = ctty.foreground(task)?;
+                        task.mm.write(UserPtr::<i32>::new(a[2]), &fg)?;
+                        return Ok(0);
+                    }
+                    TIOCGSID => {
+                        let sid = ctty.session(task)?;
+                        task.mm.write(UserPtr::<i32>::new(a[2]), &sid)?;
+                        return Ok(0);
+                    }
+                    TIOCSPGRP => {
+                        let pgrp: i32 = task.mm.read(UserPtr::new(a[2]))?;
+                        ctty.set_foreground(task, pgrp)?;
+                        return Ok(0);
+                    }
+                    TCSETS | TCSETSW | TCSETSF | TCFLSH | TCXONC => {
+                        ctty.check(task, TtyAccess::Change)?;
+                    }
+                    _ => {}
+                }
+            }
             f.ops.ioctl(req, a[2], &task.mm)
         }
     }
 }
+
+const TCSETS: u64 = 0x5402;
+const TCSETSW: u64 = 0x5403;
+const TCSETSF: u64 = 0x5404;
+const TCXONC: u64 = 0x540a;
+const TCFLSH: u64 = 0x540b;
+const TIOCGPGRP: u64 = 0x540f;
+const TIOCSPGRP: u64 = 0x5410;
+const TIOCGSID: u64 = 0x5429;
 
 const FIONREAD: u64 = 0x541b;
 

@@ -323,6 +323,11 @@ pub trait FileOps: Send + Sync {
     fn mmap_source(&self) -> MmapSource {
         MmapSource::None
     }
+    /// For a host terminal: whether its `TOSTOP` flag is set (background
+    /// writes stop); `None` for anything else.
+    fn terminal_tostop(&self) -> Option<bool> {
+        None
+    }
     /// A host FD behind the file, for `stat` of host files.
     fn host_fd(&self) -> Option<i32> {
         None
