@@ -140,6 +140,31 @@ pub trait Platform: Send + Sync + 'static {
     fn name(&self) -> &'static str;
 }
 
+/// One change to an address space, for [`AddressSpace::apply`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpaceOp {
+    /// [`AddressSpace::map`].
+    Map {
+        /// Guest address.
+        addr: u64,
+        /// Length in bytes.
+        len: u64,
+        /// Memory-file offset.
+        offset: u64,
+        /// Protection.
+        prot: Prot,
+    },
+    /// [`AddressSpace::protect`].
+    Protect {
+        /// Guest address.
+        addr: u64,
+        /// Length in bytes.
+        len: u64,
+        /// Protection.
+        prot: Prot,
+    },
+}
+
 /// A guest address space: host mappings of memory-file ranges.
 pub trait AddressSpace: Send + Sync {
     /// Maps `len` bytes of the memory file at `offset` at guest `addr`,
@@ -149,6 +174,23 @@ pub trait AddressSpace: Send + Sync {
     fn unmap(&self, addr: u64, len: u64) -> Result<()>;
     /// Changes the protection of existing mappings in `[addr, addr+len)`.
     fn protect(&self, addr: u64, len: u64, prot: Prot) -> Result<()>;
+    /// Applies `ops` in order, stopping at the first that fails; a
+    /// platform may hand them to the host in one go (a fork maps every
+    /// VMA of the child and protects the parent's).
+    fn apply(&self, ops: &[SpaceOp]) -> Result<()> {
+        for op in ops {
+            match *op {
+                SpaceOp::Map {
+                    addr,
+                    len,
+                    offset,
+                    prot,
+                } => self.map(addr, len, offset, prot)?,
+                SpaceOp::Protect { addr, len, prot } => self.protect(addr, len, prot)?,
+            }
+        }
+        Ok(())
+    }
     /// Prepares a new host thread of this address space for another guest
     /// thread, returning a handle the new thread's context [`Context::adopt`]s.
     /// Called by a thread that runs in this address space.

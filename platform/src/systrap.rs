@@ -33,6 +33,7 @@
 //! | 60 | the stub sleeps on the state word (Sentry must wake it) |
 //! | 64 | scratch (`stack_t`, `sigaction` structures at set-up) |
 //! | 120 (slot 0) | 1: the seccomp fallback traps, not syscall user dispatch |
+//! | 4096.. (slot 0) | a batch of system calls for the syscall thread (state 6, count at 8) |
 //! | 2048..4096 | the trampoline's stack (a few bytes) |
 //! | 4096 | the trampoline's stop: a `ucontext` as a SIGSYS frame has it |
 //! | 8192..16384 | the trampoline's `XSAVE` area |
@@ -59,7 +60,7 @@ use crate::stub;
 use crate::zygote::Zygote;
 use crate::{
     Access, AddressSpace, Context, HostSignal, Interrupter, Platform, PlatformError, Prot, Regs,
-    Result, Stop,
+    Result, SpaceOp, Stop,
 };
 use crate::{gettid, lock};
 
@@ -78,6 +79,12 @@ const ST_RESUME: u32 = 2;
 const ST_EXIT: u32 = 3;
 const ST_EXITED: u32 = 4;
 const ST_CLONE: u32 = 5;
+const ST_BATCH: u32 = 6;
+/// Where in slot 0 a batch of system calls lies (number and six
+/// arguments each), and how many fit.
+const BATCH_AT: u64 = 4096;
+const BATCH_ENTRY: u64 = 56;
+const BATCH_MAX: usize = ((SLOT_SIZE - BATCH_AT) / BATCH_ENTRY) as usize;
 const ST_SYSCALL: u32 = 1;
 const ST_DONE: u32 = 2;
 
@@ -87,8 +94,6 @@ const SIG_INTERRUPT: i32 = libc::SIGUSR2;
 const SYS_USER_DISPATCH: i32 = 2;
 /// `si_code` of a SIGSYS from a seccomp `SECCOMP_RET_TRAP` (the fallback).
 const SYS_SECCOMP: i32 = 1;
-/// Bytes the trampoline's XSAVE area may take (region offsets 8192..16384).
-const TRAMPOLINE_XSAVE_MAX: u32 = 8192;
 
 /// The entry patched syscall sites reach (through per-site code that sets
 /// `eax` to the syscall number and `rcx` to the return address): the same
@@ -98,14 +103,12 @@ pub fn trampoline_addr() -> u64 {
     stub::trampoline_addr()
 }
 
-/// Whether this host can run patched syscall sites: the trampoline needs
-/// `XSAVE` state that fits its area (the stub already relies on
-/// `FSGSBASE`).
+/// Whether this host can run patched syscall sites: the trampoline saves
+/// x87/SSE state with `XSAVE`, which the kernel must have enabled (the
+/// stub already relies on `FSGSBASE`).
 pub fn patching_supported() -> bool {
-    // CPUID leaf 0xD sub-leaf 0, EBX: the XSAVE area size of the features
-    // enabled in XCR0.
-    let leaf = std::arch::x86_64::__cpuid_count(0xd, 0);
-    leaf.ebx >= 576 && leaf.ebx <= TRAMPOLINE_XSAVE_MAX
+    // CPUID leaf 1, ECX bit 27: OSXSAVE.
+    std::arch::x86_64::__cpuid(1).ecx & (1 << 27) != 0
 }
 const UCONTEXT_SIZE: u64 = 304;
 
@@ -543,6 +546,32 @@ impl SysProcess {
         (addr >= lo && end <= hi).then(|| addr - REGION_ADDR)
     }
 
+    /// The stub system call that makes `op`.
+    fn op_call(&self, op: &SpaceOp) -> (i64, [u64; 6]) {
+        match *op {
+            SpaceOp::Map {
+                addr,
+                len,
+                offset,
+                prot,
+            } => (
+                libc::SYS_mmap,
+                [
+                    addr,
+                    len,
+                    prot.to_host() as u64,
+                    (libc::MAP_SHARED | libc::MAP_FIXED) as u64,
+                    self.memory_fd as u64,
+                    offset,
+                ],
+            ),
+            SpaceOp::Protect { addr, len, prot } => (
+                libc::SYS_mprotect,
+                [addr, len, prot.to_host() as u64, 0, 0, 0],
+            ),
+        }
+    }
+
     /// Runs a system call in the stub through the syscall thread.
     fn syscall(&self, nr: i64, args: [u64; 6]) -> Result<i64> {
         let _g = lock(&self.syscall_lock);
@@ -644,18 +673,43 @@ impl Drop for SysProcess {
 
 impl AddressSpace for SysProcess {
     fn map(&self, addr: u64, len: u64, offset: u64, prot: Prot) -> Result<()> {
-        self.checked(
-            "mmap in stub",
-            libc::SYS_mmap,
-            [
-                addr,
-                len,
-                prot.to_host() as u64,
-                (libc::MAP_SHARED | libc::MAP_FIXED) as u64,
-                self.memory_fd as u64,
-                offset,
-            ],
-        )
+        let (nr, args) = self.op_call(&SpaceOp::Map {
+            addr,
+            len,
+            offset,
+            prot,
+        });
+        self.checked("mmap in stub", nr, args)
+    }
+
+    fn apply(&self, ops: &[SpaceOp]) -> Result<()> {
+        for chunk in ops.chunks(BATCH_MAX) {
+            let _g = lock(&self.syscall_lock);
+            for (i, op) in chunk.iter().enumerate() {
+                let (nr, args) = self.op_call(op);
+                let at = BATCH_AT + (i as u64) * BATCH_ENTRY;
+                self.write_u64(0, at, nr as u64);
+                for (j, a) in args.iter().enumerate() {
+                    self.write_u64(0, at + 8 + 8 * j as u64, *a);
+                }
+            }
+            self.write_u64(0, 8, chunk.len() as u64);
+            let st = self.word(0, 0);
+            st.store(ST_BATCH, Ordering::Release);
+            futex_wake(st);
+            if wait_for(st, ST_DONE, self.spin) != ST_DONE {
+                return Err(PlatformError::Stub("syscall thread is gone".into()));
+            }
+            let r = self.read_u64(0, 64) as i64;
+            st.store(0, Ordering::Release);
+            if (-4095..0).contains(&r) {
+                return Err(PlatformError::Host {
+                    what: "address-space change in stub",
+                    err: std::io::Error::from_raw_os_error(-r as i32),
+                });
+            }
+        }
+        Ok(())
     }
 
     fn unmap(&self, addr: u64, len: u64) -> Result<()> {
@@ -663,11 +717,8 @@ impl AddressSpace for SysProcess {
     }
 
     fn protect(&self, addr: u64, len: u64, prot: Prot) -> Result<()> {
-        self.checked(
-            "mprotect in stub",
-            libc::SYS_mprotect,
-            [addr, len, prot.to_host() as u64, 0, 0, 0],
-        )
+        let (nr, args) = self.op_call(&SpaceOp::Protect { addr, len, prot });
+        self.checked("mprotect in stub", nr, args)
     }
 
     fn new_thread(&self) -> Result<u64> {

@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use abi::Errno;
-use platform::{AddressSpace, Prot};
+use platform::{AddressSpace, Prot, SpaceOp};
 
 /// Lowest address a guest mapping may have (`vm.mmap_min_addr`).
 pub const MIN_ADDR: u64 = 0x10000;
@@ -212,36 +212,55 @@ impl MemoryManager {
     }
 
     fn host_map(&self, vma: &Vma, start: u64, end: u64) -> Result<(), Errno> {
-        let host = |r: platform::Result<()>| r.map_err(|_| Errno::ENOMEM);
-        match &vma.backing {
-            Backing::Private(range) => {
-                let off = range.offset + vma.offset + (start - vma.start);
-                host(self.space.map(start, end - start, off, vma.host_prot()))
-            }
-            Backing::Shared(pages) => {
-                // Map runs of contiguous memory-file pages; pages past the
-                // object's end stay unmapped (a touch faults: SIGBUS).
-                let mut addr = start;
-                while addr < end {
-                    let index = (vma.offset + (addr - vma.start)) / PAGE;
-                    let Some(first) = pages.page(index)? else {
-                        break;
-                    };
-                    let mut run = PAGE;
-                    while addr + run < end {
-                        match pages.page(index + run / PAGE)? {
-                            Some(p) if p == first + run => run += PAGE,
-                            _ => break,
-                        }
+        let mut ops = Vec::new();
+        host_map_ops(vma, start, end, &mut ops)?;
+        self.space.apply(&ops).map_err(|_| Errno::ENOMEM)
+    }
+}
+
+/// The host mappings that make `[start, end)` of `vma`: one for private
+/// pages, one per run of contiguous memory-file pages of a shared object
+/// (pages past the object's end stay unmapped: a touch faults, SIGBUS).
+fn host_map_ops(vma: &Vma, start: u64, end: u64, ops: &mut Vec<SpaceOp>) -> Result<(), Errno> {
+    let prot = vma.host_prot();
+    match &vma.backing {
+        Backing::Private(range) => {
+            ops.push(SpaceOp::Map {
+                addr: start,
+                len: end - start,
+                offset: range.offset + vma.offset + (start - vma.start),
+                prot,
+            });
+            Ok(())
+        }
+        Backing::Shared(pages) => {
+            let mut addr = start;
+            while addr < end {
+                let index = (vma.offset + (addr - vma.start)) / PAGE;
+                let Some(first) = pages.page(index)? else {
+                    break;
+                };
+                let mut run = PAGE;
+                while addr + run < end {
+                    match pages.page(index + run / PAGE)? {
+                        Some(p) if p == first + run => run += PAGE,
+                        _ => break,
                     }
-                    host(self.space.map(addr, run, first, vma.host_prot()))?;
-                    addr += run;
                 }
-                Ok(())
+                ops.push(SpaceOp::Map {
+                    addr,
+                    len: run,
+                    offset: first,
+                    prot,
+                });
+                addr += run;
             }
+            Ok(())
         }
     }
+}
 
+impl MemoryManager {
     /// Removes mappings in `[addr, addr+len)` (`munmap`).
     pub fn unmap(&self, addr: u64, len: u64) -> Result<(), Errno> {
         if !addr.is_multiple_of(PAGE) {
@@ -825,6 +844,7 @@ impl MemoryManager {
     pub fn fork_snapshot(&self) -> MmSnapshot {
         let mut inner = self.lock();
         let starts: Vec<u64> = inner.vmas.keys().copied().collect();
+        let mut ops = Vec::new();
         for s in starts {
             let Some(v) = inner.vmas.get_mut(&s) else {
                 continue;
@@ -834,10 +854,14 @@ impl MemoryManager {
             }
             v.cow = true;
             if v.prot.write {
-                let (a, l, p) = (v.start, v.end - v.start, v.host_prot());
-                let _ = self.space.protect(a, l, p);
+                ops.push(SpaceOp::Protect {
+                    addr: v.start,
+                    len: v.end - v.start,
+                    prot: v.host_prot(),
+                });
             }
         }
+        let _ = self.space.apply(&ops);
         MmSnapshot {
             file: self.file.clone(),
             vmas: inner.vmas.values().cloned().collect(),
@@ -864,10 +888,12 @@ impl MemoryManager {
             inner.env = snap.env;
             inner.auxv = snap.auxv;
             inner.patch = snap.patch;
+            let mut ops = Vec::new();
             for v in snap.vmas {
-                mm.host_map(&v, v.start, v.end)?;
+                host_map_ops(&v, v.start, v.end, &mut ops)?;
                 inner.vmas.insert(v.start, v);
             }
+            mm.space.apply(&ops).map_err(|_| Errno::ENOMEM)?;
         }
         Ok(mm)
     }
