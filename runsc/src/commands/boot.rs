@@ -200,6 +200,11 @@ fn sentry_main(config: WireConfig, gofer: OwnedFd, platform: PlatformKind) -> Re
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     // SAFETY: mallopt only sets a malloc tuning parameter.
     unsafe { libc::mallopt(libc::M_ARENA_MAX, (8 * cpus).min(1024) as libc::c_int) };
+    // Shrinking a thread arena's heap makes glibc open
+    // /proc/sys/vm/overcommit_memory (check_may_shrink_heap), which the
+    // filter forbids: never trim below a threshold no heap reaches.
+    // SAFETY: as above.
+    unsafe { libc::mallopt(libc::M_TRIM_THRESHOLD, libc::c_int::MAX) };
     let program = filter::compile(filter::sentry::allow_list(), filter::mismatch_action())?;
     let no_clone3 = filter::clone3_enosys()?;
     let count = filter::sentry::allow_list().len();

@@ -7,14 +7,15 @@
 use crate::kernel::process::lock;
 use std::any::Any;
 use std::collections::{BTreeMap, HashSet};
+use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use abi::Errno;
 
 use super::gofer::GoferNode;
 use super::tmpfs::{DirOps, TmpDir, TmpFile, apply_setattr, bump_nlink};
-use crate::mm::MemoryFile;
+use crate::mm::{FixedPages, MemoryFile};
 use crate::vfs::{
     Attr, Creation, DirEntry, FileOps, FsStat, Inode, MmapSource, S_IFDIR, S_IFLNK, S_IFMT,
     S_IFREG, SetAttr, Time, check_name,
@@ -33,6 +34,7 @@ fn wrap(memory: &Arc<MemoryFile>, lower: Arc<GoferNode>) -> Arc<dyn Inode> {
             dead: AtomicBool::new(false),
         }),
         S_IFREG => Arc::new(OvFile {
+            pages: OnceLock::new(),
             memory: memory.clone(),
             lower,
             upper: Mutex::new(None),
@@ -288,9 +290,30 @@ pub struct OvFile {
     lower: Arc<GoferNode>,
     upper: Mutex<Option<Arc<TmpFile>>>,
     attr: Mutex<Attr>,
+    /// The lower file's contents in memory-file pages, read once on the
+    /// first `mmap` (or exec) and shared by every mapping since: a library
+    /// or program is read from the host once per sandbox, not once per
+    /// process. (The lower layer does not change under the sandbox.)
+    pages: OnceLock<Option<Arc<FixedPages>>>,
 }
 
 impl OvFile {
+    fn lower_pages(&self) -> Option<Arc<FixedPages>> {
+        self.pages
+            .get_or_init(|| {
+                let size = lock(&self.attr).size;
+                let len = crate::mm::page_up(size).filter(|l| *l > 0)?;
+                let range = self.memory.allocate(len).ok()?;
+                let fd = self.lower.read_fd().ok()?;
+                let n = self
+                    .memory
+                    .read_from_host(fd.as_raw_fd(), 0, range.offset, size)
+                    .ok()?;
+                (n == size).then(|| Arc::new(FixedPages::new(Arc::new(range))))
+            })
+            .clone()
+    }
+
     fn copy_up(&self) -> Result<Arc<TmpFile>, Errno> {
         let mut upper = lock(&self.upper);
         if let Some(u) = upper.as_ref() {
@@ -370,7 +393,14 @@ impl FileOps for LowerFileOps {
     }
 
     fn mmap_source(&self) -> MmapSource {
-        MmapSource::Copy
+        if lock(&self.node.upper).is_some() {
+            // Copied up through another description: read the upper.
+            return MmapSource::Copy;
+        }
+        match self.node.lower_pages() {
+            Some(pages) => MmapSource::Pages(pages),
+            None => MmapSource::Copy,
+        }
     }
 
     fn seek(&self, off: i64, whence: crate::vfs::Whence) -> Option<Result<u64, Errno>> {

@@ -241,12 +241,24 @@ fn load_elf(
         ino: 0,
         path: String::from_utf8_lossy(path).into_owned(),
     };
+    // A file whose pages the Sentry keeps (every lower-layer file) is
+    // mapped as private views of them, as Linux maps an ELF file: no copy.
+    let cached = match ops.mmap_source() {
+        MmapSource::Pages(pages) => Some(pages),
+        _ => None,
+    };
     for p in &loads {
         let start = page_down(p.p_vaddr) + bias;
         let delta = p.p_vaddr - page_down(p.p_vaddr);
         let end = page_up(p.p_vaddr + p.p_memsz).ok_or(Errno::ENOEXEC)? + bias;
         if p.p_filesz > p.p_memsz || p.p_offset < delta {
             return Err(Errno::ENOEXEC);
+        }
+        if let Some(pages) = &cached
+            && p.p_filesz > 0
+        {
+            map_segment_view(mm, p, pages, start, end, bias, &name)?;
+            continue;
         }
         let range = mm.file().allocate(end - start)?;
         let file_len = p.p_filesz + delta;
@@ -303,6 +315,66 @@ fn load_elf(
         end: hi + bias,
         interp,
     })
+}
+
+/// Maps PT_LOAD segment `p` (at `[start, end)`) as a private view of the
+/// file's pages, zeroes what follows the file's part in its last page, and
+/// maps the rest of the segment as anonymous memory (`elf_map`, `padzero`
+/// and `set_brk` in Linux's loader).
+fn map_segment_view(
+    mm: &MemoryManager,
+    p: &Elf64Phdr,
+    pages: &Arc<dyn crate::mm::SharedPages>,
+    start: u64,
+    end: u64,
+    bias: u64,
+    name: &VmaName,
+) -> Result<(), Errno> {
+    let prot = Prot {
+        read: p.p_flags & 4 != 0,
+        write: p.p_flags & 2 != 0,
+        exec: p.p_flags & 1 != 0,
+    };
+    let all = Prot {
+        read: true,
+        write: true,
+        exec: true,
+    };
+    let delta = p.p_vaddr - page_down(p.p_vaddr);
+    let file_end = p.p_vaddr + p.p_filesz + bias;
+    let view_end = page_up(file_end).ok_or(Errno::ENOEXEC)?.min(end);
+    mm.map(MapRequest {
+        addr: start,
+        len: view_end - start,
+        prot,
+        max_prot: all,
+        fixed: true,
+        noreplace: false,
+        shared: false,
+        backing: Backing::Shared(pages.clone()),
+        offset: p.p_offset - delta,
+        name: name.clone(),
+    })?;
+    mm.make_private_view(start)?;
+    if p.p_memsz > p.p_filesz && view_end > file_end {
+        mm.poke(file_end, &vec![0u8; (view_end - file_end) as usize])?;
+    }
+    if end > view_end {
+        let backing = mm.anonymous(end - view_end)?;
+        mm.map(MapRequest {
+            addr: view_end,
+            len: end - view_end,
+            prot,
+            max_prot: all,
+            fixed: true,
+            noreplace: false,
+            shared: false,
+            backing,
+            offset: 0,
+            name: VmaName::Anonymous,
+        })?;
+    }
+    Ok(())
 }
 
 /// Maps the vDSO's parameter page (`[vvar]`, read-only) and, right above

@@ -740,8 +740,10 @@ impl MemoryManager {
         let mut inner = self.lock();
         let v = inner.vmas.get_mut(&addr).ok_or(Errno::EFAULT)?;
         v.cow = true;
-        let (a, l, p) = (v.start, v.end - v.start, v.host_prot());
-        self.space.protect(a, l, p).map_err(|_| Errno::ENOMEM)
+        // Mapped again rather than protected: the object may end before
+        // the mapping does, leaving a hole mprotect would refuse.
+        let v = v.clone();
+        self.host_map(&v, v.start, v.end)
     }
 
     /// Breaks copy-on-write for a write at `addr` in the VMA at `start`: a
