@@ -398,7 +398,7 @@ impl FileOps for LowerFileOps {
             return MmapSource::Copy;
         }
         match self.node.lower_pages() {
-            Some(pages) => MmapSource::Pages(pages),
+            Some(pages) => MmapSource::Cached(pages),
             None => MmapSource::Copy,
         }
     }

@@ -244,7 +244,7 @@ fn load_elf(
     // A file whose pages the Sentry keeps (every lower-layer file) is
     // mapped as private views of them, as Linux maps an ELF file: no copy.
     let cached = match ops.mmap_source() {
-        MmapSource::Pages(pages) => Some(pages),
+        MmapSource::Pages(pages) | MmapSource::Cached(pages) => Some(pages),
         _ => None,
     };
     for p in &loads {
@@ -254,8 +254,10 @@ fn load_elf(
         if p.p_filesz > p.p_memsz || p.p_offset < delta {
             return Err(Errno::ENOEXEC);
         }
+        // Writable segments are copied: they are written at once (relocations).
         if let Some(pages) = &cached
             && p.p_filesz > 0
+            && p.p_flags & 2 == 0
         {
             map_segment_view(mm, p, pages, start, end, bias, &name)?;
             continue;

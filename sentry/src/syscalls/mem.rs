@@ -171,6 +171,13 @@ pub(super) fn mmap(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
                 private_view = !shared;
                 (Backing::Shared(pages), off, max, name)
             }
+            // A writable private mapping of a library is written at once
+            // (relocations): a copy now is cheaper than a copy-on-write
+            // fault per page.
+            MmapSource::Cached(pages) if shared || !prot.write => {
+                private_view = !shared;
+                (Backing::Shared(pages), off, max, name)
+            }
             src => {
                 // A private copy of the file's contents.
                 let range = task.mm.file().allocate(len)?;
@@ -179,7 +186,7 @@ pub(super) fn mmap(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
                 while done < len {
                     let want = ((len - done) as usize).min(buf.len());
                     let n = match &src {
-                        MmapSource::Pages(_) | MmapSource::Copy => {
+                        MmapSource::Pages(_) | MmapSource::Cached(_) | MmapSource::Copy => {
                             f.ops.read(&mut buf[..want], off + done)?
                         }
                         _ => 0,

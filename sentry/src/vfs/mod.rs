@@ -288,6 +288,10 @@ pub enum Whence {
 pub enum MmapSource {
     /// Share these pages (`MAP_SHARED`) or copy them (`MAP_PRIVATE`).
     Pages(Arc<dyn SharedPages>),
+    /// Pages of a file that does not change under the sandbox (the lower
+    /// layer): mapped like `Pages`, except that a writable private mapping
+    /// gets a copy at once (it is about to be written: a library's data).
+    Cached(Arc<dyn SharedPages>),
     /// Copy the contents through `read_at`.
     Copy,
     /// Fresh zero pages, as for anonymous memory (`/dev/zero`).
