@@ -154,6 +154,13 @@ pub enum SpaceOp {
         /// Protection.
         prot: Prot,
     },
+    /// [`AddressSpace::unmap`].
+    Unmap {
+        /// Guest address.
+        addr: u64,
+        /// Length in bytes.
+        len: u64,
+    },
     /// [`AddressSpace::protect`].
     Protect {
         /// Guest address.
@@ -163,6 +170,40 @@ pub enum SpaceOp {
         /// Protection.
         prot: Prot,
     },
+}
+
+impl SpaceOp {
+    /// The system call a stub makes for this change (mappings are of host
+    /// FD `memory_fd`): what it is, its number and arguments.
+    pub(crate) fn stub_call(&self, memory_fd: i32) -> (&'static str, i64, [u64; 6]) {
+        match *self {
+            SpaceOp::Map {
+                addr,
+                len,
+                offset,
+                prot,
+            } => (
+                "mmap in stub",
+                libc::SYS_mmap,
+                [
+                    addr,
+                    len,
+                    prot.to_host() as u64,
+                    (libc::MAP_SHARED | libc::MAP_FIXED) as u64,
+                    memory_fd as u64,
+                    offset,
+                ],
+            ),
+            SpaceOp::Unmap { addr, len } => {
+                ("munmap in stub", libc::SYS_munmap, [addr, len, 0, 0, 0, 0])
+            }
+            SpaceOp::Protect { addr, len, prot } => (
+                "mprotect in stub",
+                libc::SYS_mprotect,
+                [addr, len, prot.to_host() as u64, 0, 0, 0],
+            ),
+        }
+    }
 }
 
 /// A guest address space: host mappings of memory-file ranges.
@@ -186,6 +227,7 @@ pub trait AddressSpace: Send + Sync {
                     offset,
                     prot,
                 } => self.map(addr, len, offset, prot)?,
+                SpaceOp::Unmap { addr, len } => self.unmap(addr, len)?,
                 SpaceOp::Protect { addr, len, prot } => self.protect(addr, len, prot)?,
             }
         }

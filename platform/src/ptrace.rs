@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use crate::stub;
 use crate::{
     Access, AddressSpace, Context, HostSignal, Interrupter, Platform, PlatformError, Prot, Regs,
-    Result, Stop,
+    Result, SpaceOp, Stop,
 };
 use crate::{gettid, lock};
 
@@ -107,13 +107,6 @@ struct InterruptState {
     running_tid: AtomicI32,
 }
 
-#[derive(Clone, Copy, Debug)]
-enum Op {
-    Map(u64, u64, u64, Prot),
-    Unmap(u64, u64),
-    Protect(u64, u64, Prot),
-}
-
 /// A stub process: one guest address space.
 pub struct StubProcess {
     pid: i32,
@@ -121,7 +114,7 @@ pub struct StubProcess {
     /// Host tracer thread → the stub thread it traces.
     threads: Mutex<HashMap<i32, i32>>,
     /// Changes made by host threads with no stub thread here.
-    pending: Mutex<Vec<Op>>,
+    pending: Mutex<Vec<SpaceOp>>,
     /// Stub threads that received an interrupt while injecting.
     stray_stops: Mutex<HashSet<i32>>,
 }
@@ -234,27 +227,8 @@ impl StubProcess {
         Ok(after.rax as i64)
     }
 
-    fn apply(&self, tid: i32, op: Op) -> Result<()> {
-        let (what, nr, args) = match op {
-            Op::Map(addr, len, off, prot) => (
-                "mmap in stub",
-                libc::SYS_mmap,
-                [
-                    addr,
-                    len,
-                    prot.to_host() as u64,
-                    (libc::MAP_SHARED | libc::MAP_FIXED) as u64,
-                    self.memory_fd as u64,
-                    off,
-                ],
-            ),
-            Op::Unmap(addr, len) => ("munmap in stub", libc::SYS_munmap, [addr, len, 0, 0, 0, 0]),
-            Op::Protect(addr, len, prot) => (
-                "mprotect in stub",
-                libc::SYS_mprotect,
-                [addr, len, prot.to_host() as u64, 0, 0, 0],
-            ),
-        };
+    fn apply(&self, tid: i32, op: SpaceOp) -> Result<()> {
+        let (what, nr, args) = op.stub_call(self.memory_fd);
         let r = self.inject_at(tid, stub::syscall_addr(), nr, args)?;
         if (-4095..0).contains(&r) {
             return Err(PlatformError::Host {
@@ -265,7 +239,7 @@ impl StubProcess {
         Ok(())
     }
 
-    fn change(&self, op: Op) -> Result<()> {
+    fn change(&self, op: SpaceOp) -> Result<()> {
         match self.my_thread() {
             Some(tid) => {
                 self.flush(tid)?;
@@ -279,7 +253,7 @@ impl StubProcess {
     }
 
     fn flush(&self, tid: i32) -> Result<()> {
-        let ops: Vec<Op> = std::mem::take(&mut *lock(&self.pending));
+        let ops: Vec<SpaceOp> = std::mem::take(&mut *lock(&self.pending));
         for op in ops {
             self.apply(tid, op)?;
         }
@@ -366,15 +340,20 @@ impl Drop for StubProcess {
 
 impl AddressSpace for StubProcess {
     fn map(&self, addr: u64, len: u64, offset: u64, prot: Prot) -> Result<()> {
-        self.change(Op::Map(addr, len, offset, prot))
+        self.change(SpaceOp::Map {
+            addr,
+            len,
+            offset,
+            prot,
+        })
     }
 
     fn unmap(&self, addr: u64, len: u64) -> Result<()> {
-        self.change(Op::Unmap(addr, len))
+        self.change(SpaceOp::Unmap { addr, len })
     }
 
     fn protect(&self, addr: u64, len: u64, prot: Prot) -> Result<()> {
-        self.change(Op::Protect(addr, len, prot))
+        self.change(SpaceOp::Protect { addr, len, prot })
     }
 
     fn new_thread(&self) -> Result<u64> {

@@ -546,30 +546,10 @@ impl SysProcess {
         (addr >= lo && end <= hi).then(|| addr - REGION_ADDR)
     }
 
-    /// The stub system call that makes `op`.
-    fn op_call(&self, op: &SpaceOp) -> (i64, [u64; 6]) {
-        match *op {
-            SpaceOp::Map {
-                addr,
-                len,
-                offset,
-                prot,
-            } => (
-                libc::SYS_mmap,
-                [
-                    addr,
-                    len,
-                    prot.to_host() as u64,
-                    (libc::MAP_SHARED | libc::MAP_FIXED) as u64,
-                    self.memory_fd as u64,
-                    offset,
-                ],
-            ),
-            SpaceOp::Protect { addr, len, prot } => (
-                libc::SYS_mprotect,
-                [addr, len, prot.to_host() as u64, 0, 0, 0],
-            ),
-        }
+    /// Makes one address-space change through the syscall thread.
+    fn change(&self, op: &SpaceOp) -> Result<()> {
+        let (what, nr, args) = op.stub_call(self.memory_fd);
+        self.checked(what, nr, args)
     }
 
     /// Runs a system call in the stub through the syscall thread.
@@ -673,20 +653,19 @@ impl Drop for SysProcess {
 
 impl AddressSpace for SysProcess {
     fn map(&self, addr: u64, len: u64, offset: u64, prot: Prot) -> Result<()> {
-        let (nr, args) = self.op_call(&SpaceOp::Map {
+        self.change(&SpaceOp::Map {
             addr,
             len,
             offset,
             prot,
-        });
-        self.checked("mmap in stub", nr, args)
+        })
     }
 
     fn apply(&self, ops: &[SpaceOp]) -> Result<()> {
         for chunk in ops.chunks(BATCH_MAX) {
             let _g = lock(&self.syscall_lock);
             for (i, op) in chunk.iter().enumerate() {
-                let (nr, args) = self.op_call(op);
+                let (_, nr, args) = op.stub_call(self.memory_fd);
                 let at = BATCH_AT + (i as u64) * BATCH_ENTRY;
                 self.write_u64(0, at, nr as u64);
                 for (j, a) in args.iter().enumerate() {
@@ -713,12 +692,11 @@ impl AddressSpace for SysProcess {
     }
 
     fn unmap(&self, addr: u64, len: u64) -> Result<()> {
-        self.checked("munmap in stub", libc::SYS_munmap, [addr, len, 0, 0, 0, 0])
+        self.change(&SpaceOp::Unmap { addr, len })
     }
 
     fn protect(&self, addr: u64, len: u64, prot: Prot) -> Result<()> {
-        let (nr, args) = self.op_call(&SpaceOp::Protect { addr, len, prot });
-        self.checked("mprotect in stub", nr, args)
+        self.change(&SpaceOp::Protect { addr, len, prot })
     }
 
     fn new_thread(&self) -> Result<u64> {
