@@ -424,6 +424,8 @@ std::arch::global_asm!(
     "mov [rdx + 160], rcx",
     "mov rcx, [rbx + 4232]",
     "mov [rdx + 136], rcx",
+    "mov rcx, [rbx + 4224]",
+    "mov [rdx + 128], rcx",
     "jmp 20f",
     // Leaving: the frame holds the state to resume with; take it whole.
     "22:",
@@ -500,6 +502,10 @@ std::arch::global_asm!(
     "mov [r11 + 4240], rax",
     "mov [r11 + 4256], rsp",
     "mov [r11 + 4232], rdx",
+    "mov [r11 + 4224], rbx",
+    // From here rax, rsp, rdx and rbx may change; the handler restores
+    // them from the frame if an interrupt rolls the entry back. Nothing
+    // here changes the flags.
     "rvisor_tramp_saved:",
     "mov [r11 + 4248], rcx",
     "mov [r11 + 4264], rcx",
@@ -513,7 +519,6 @@ std::arch::global_asm!(
     "mov [r11 + 4200], rdi",
     "mov [r11 + 4208], rsi",
     "mov [r11 + 4216], rbp",
-    "mov [r11 + 4224], rbx",
     "lea rsp, [r11 + 4096]",
     "pushfq",
     "pop rdx",
@@ -522,7 +527,7 @@ std::arch::global_asm!(
     "rdfsbase rdx",
     "mov [r11 + 32], rdx",
     "mov eax, 3",
-    "xor edx, edx",
+    "mov edx, 0",
     "xsave64 [r11 + 8192]",
     "lea rdx, [r11 + 8192]",
     "mov [r11 + 4320], rdx",

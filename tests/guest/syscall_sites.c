@@ -124,6 +124,23 @@ static void *hammer(void *arg) {
 	return NULL;
 }
 
+static volatile int stop_signalled;
+
+static void on_usr1(int sig) {
+	(void)sig;
+}
+
+/* Calls through the site while the main thread signals it: signals land
+ * at any instruction of the call, the sandbox's own machinery included. */
+static void *hammer_signalled(void *arg) {
+	(void)arg;
+	int bad = 0;
+	while (!stop_signalled)
+		bad |= check_regs(parent);
+	__atomic_fetch_or(&thread_bad, bad, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
 static int pipe_w;
 static volatile int alarms;
 
@@ -195,6 +212,22 @@ int main(void) {
 	for (int i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
 	printf("4 threads x 2000 calls: broken rules %#x\n", thread_bad);
+
+	struct sigaction usr1 = {0};
+	usr1.sa_handler = on_usr1;
+	usr1.sa_flags = SA_RESTART;
+	CHECK(sigaction(SIGUSR1, &usr1, NULL) == 0);
+	thread_bad = 0;
+	pthread_t sig_t;
+	CHECK(pthread_create(&sig_t, NULL, hammer_signalled, NULL) == 0);
+	for (int i = 0; i < 3000; i++) {
+		pthread_kill(sig_t, SIGUSR1);
+		if (i % 64 == 0)
+			usleep(100);
+	}
+	stop_signalled = 1;
+	pthread_join(sig_t, NULL);
+	printf("calls while signalled 3000 times: broken rules %#x\n", thread_bad);
 
 	interrupted_read(1);
 	interrupted_read(0);
