@@ -134,6 +134,27 @@ fn waitpid(tid: i32) -> Result<i32> {
     }
 }
 
+/// Makes the calling host thread the tracer of stub thread `tid` (which
+/// idles untraced) with ptrace options `opts`, and stops it.
+pub(crate) fn seize_stopped(tid: i32, opts: i32) -> Result<()> {
+    // SAFETY: seizes a stub thread (a child or grandchild of the Sentry);
+    // no memory involved.
+    if unsafe { libc::ptrace(libc::PTRACE_SEIZE, tid, 0, opts) } < 0 {
+        return Err(PlatformError::last("PTRACE_SEIZE stub thread"));
+    }
+    // SAFETY: as above.
+    if unsafe { libc::ptrace(libc::PTRACE_INTERRUPT, tid, 0, 0) } < 0 {
+        return Err(PlatformError::last("PTRACE_INTERRUPT stub thread"));
+    }
+    let status = waitpid(tid)?;
+    if !libc::WIFSTOPPED(status) {
+        return Err(PlatformError::Stub(format!(
+            "stub thread {tid} did not stop (status {status:#x})"
+        )));
+    }
+    Ok(())
+}
+
 fn get_regs(tid: i32) -> Result<libc::user_regs_struct> {
     let mut regs = Regs::default().0;
     // SAFETY: the thread is stopped and traced by the caller; regs is valid.
@@ -152,21 +173,7 @@ impl StubProcess {
     /// Makes the calling host thread the tracer of stub thread `tid`, which
     /// idles untraced, and stops it.
     fn seize(&self, tid: i32) -> Result<()> {
-        let opts = libc::PTRACE_O_TRACESYSGOOD;
-        // SAFETY: seizes a thread of our own child process; no memory involved.
-        if unsafe { libc::ptrace(libc::PTRACE_SEIZE, tid, 0, opts) } < 0 {
-            return Err(PlatformError::last("PTRACE_SEIZE stub thread"));
-        }
-        // SAFETY: as above.
-        if unsafe { libc::ptrace(libc::PTRACE_INTERRUPT, tid, 0, 0) } < 0 {
-            return Err(PlatformError::last("PTRACE_INTERRUPT stub thread"));
-        }
-        let status = waitpid(tid)?;
-        if !libc::WIFSTOPPED(status) {
-            return Err(PlatformError::Stub(format!(
-                "stub thread {tid} did not stop (status {status:#x})"
-            )));
-        }
+        seize_stopped(tid, libc::PTRACE_O_TRACESYSGOOD)?;
         pin_to_current_cpu(tid);
         lock(&self.threads).insert(gettid(), tid);
         Ok(())

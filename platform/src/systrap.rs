@@ -300,27 +300,13 @@ fn inject(pid: i32, nr: i64, args: [u64; 6]) -> Result<i64> {
 }
 
 /// Makes the calling thread the tracer of idle stub `pid` (a zygote's
-/// child, so not ours to `PTRACE_TRACEME`) and stops it.
-fn seize_stopped(pid: i32) -> Result<i32> {
-    // SAFETY: seizes a stub process (our grandchild); no memory involved.
-    if unsafe { libc::ptrace(libc::PTRACE_SEIZE, pid, 0, 0) } < 0 {
-        let e = PlatformError::last("PTRACE_SEIZE stub");
+/// child, so not ours to `PTRACE_TRACEME`) and stops it; a stub that
+/// cannot be taken is killed.
+fn seize_stub(pid: i32) -> Result<i32> {
+    crate::ptrace::seize_stopped(pid, 0).inspect_err(|_| {
         // SAFETY: kills the stub we could not take.
         unsafe { libc::kill(pid, libc::SIGKILL) };
-        return Err(e);
-    }
-    // SAFETY: as above.
-    if unsafe { libc::ptrace(libc::PTRACE_INTERRUPT, pid, 0, 0) } < 0 {
-        return Err(PlatformError::last("PTRACE_INTERRUPT stub"));
-    }
-    let mut status = 0;
-    // SAFETY: waits for our tracee; status is a valid out pointer.
-    if unsafe { libc::waitpid(pid, &mut status, libc::__WALL) } != pid || !libc::WIFSTOPPED(status)
-    {
-        return Err(PlatformError::Stub(format!(
-            "seized stub did not stop (status {status:#x})"
-        )));
-    }
+    })?;
     Ok(pid)
 }
 
@@ -391,7 +377,7 @@ impl Platform for SystrapPlatform {
         lock(&self.factory)
             .send(Box::new(move || {
                 let stub = match &zygote {
-                    Some(z) => z.fork_stub().and_then(seize_stopped),
+                    Some(z) => z.fork_stub().and_then(seize_stub),
                     None => stub::fork_stub_stopped(memory_fd),
                 };
                 let r = stub.and_then(|pid| {
@@ -552,6 +538,21 @@ impl SysProcess {
         self.checked(what, nr, args)
     }
 
+    /// Hands the request already written in slot 0 to the syscall thread
+    /// (`state`: a system call, a batch or a clone), waits for it and
+    /// returns its result. The caller holds `syscall_lock`.
+    fn post(&self, state: u32) -> Result<i64> {
+        let st = self.word(0, 0);
+        st.store(state, Ordering::Release);
+        futex_wake(st);
+        if wait_for(st, ST_DONE, self.spin) != ST_DONE {
+            return Err(PlatformError::Stub("syscall thread is gone".into()));
+        }
+        let r = self.read_u64(0, 64) as i64;
+        st.store(0, Ordering::Release);
+        Ok(r)
+    }
+
     /// Runs a system call in the stub through the syscall thread.
     fn syscall(&self, nr: i64, args: [u64; 6]) -> Result<i64> {
         let _g = lock(&self.syscall_lock);
@@ -559,16 +560,7 @@ impl SysProcess {
         for (i, a) in args.iter().enumerate() {
             self.write_u64(0, 16 + 8 * i as u64, *a);
         }
-        let st = self.word(0, 0);
-        st.store(ST_SYSCALL, Ordering::Release);
-        futex_wake(st);
-        let v = wait_for(st, ST_DONE, self.spin);
-        if v != ST_DONE {
-            return Err(PlatformError::Stub("syscall thread is gone".into()));
-        }
-        let r = self.read_u64(0, 64) as i64;
-        st.store(0, Ordering::Release);
-        Ok(r)
+        self.post(ST_SYSCALL)
     }
 
     fn checked(&self, what: &'static str, nr: i64, args: [u64; 6]) -> Result<()> {
@@ -606,15 +598,7 @@ impl SysProcess {
                 | libc::CLONE_SYSVSEM) as u64;
             self.write_u64(0, 16, flags);
             self.write_u64(0, 24, REGION_ADDR + slot * SLOT_SIZE);
-            let st = self.word(0, 0);
-            st.store(ST_CLONE, Ordering::Release);
-            futex_wake(st);
-            if wait_for(st, ST_DONE, self.spin) != ST_DONE {
-                return Err(PlatformError::Stub("syscall thread is gone".into()));
-            }
-            let r = self.read_u64(0, 64) as i64;
-            st.store(0, Ordering::Release);
-            r
+            self.post(ST_CLONE)?
         };
         if tid <= 0 {
             self.slots_lock().used[slot as usize] = false;
@@ -673,14 +657,7 @@ impl AddressSpace for SysProcess {
                 }
             }
             self.write_u64(0, 8, chunk.len() as u64);
-            let st = self.word(0, 0);
-            st.store(ST_BATCH, Ordering::Release);
-            futex_wake(st);
-            if wait_for(st, ST_DONE, self.spin) != ST_DONE {
-                return Err(PlatformError::Stub("syscall thread is gone".into()));
-            }
-            let r = self.read_u64(0, 64) as i64;
-            st.store(0, Ordering::Release);
+            let r = self.post(ST_BATCH)?;
             if (-4095..0).contains(&r) {
                 return Err(PlatformError::Host {
                     what: "address-space change in stub",

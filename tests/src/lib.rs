@@ -67,6 +67,20 @@ pub fn platforms() -> Vec<String> {
     }
 }
 
+/// The first platform of [`platforms`], for tests that run on one.
+pub fn first_platform() -> String {
+    platforms()
+        .into_iter()
+        .next()
+        .expect("RVISOR_PLATFORMS names at least one platform")
+}
+
+/// Our built `runsc` for a test or bench; pass `env!("CARGO_TARGET_TMPDIR")`.
+/// Panics with the reason when it cannot be found.
+pub fn built_runsc(cargo_target_tmpdir: &str) -> PathBuf {
+    find_runsc(&target_dir(cargo_target_tmpdir)).unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// The workspace root (the parent of this crate's manifest directory).
 pub fn workspace_root() -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use tests::{build_c, find_runsc, platform_flags, platforms, target_dir, workspace_root};
+use tests::{build_c, platform_flags, platforms, target_dir, workspace_root};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -108,8 +108,7 @@ fn job_control_on_the_controlling_terminal_matches_native() {
     let program = job_control_program();
     let native = on_terminal(&program, &[]);
     assert_eq!(native.1, Some(0), "native run failed:\n{}", native.0);
-    let runsc =
-        find_runsc(&target_dir(env!("CARGO_TARGET_TMPDIR"))).unwrap_or_else(|e| panic!("{e}"));
+    let runsc = tests::built_runsc(env!("CARGO_TARGET_TMPDIR"));
     for platform in platforms() {
         let mut args = platform_flags(&platform);
         args.push("do".into());

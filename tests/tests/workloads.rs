@@ -11,22 +11,17 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use tests::{
-    RunOutput, RunSpec, ScratchDir, Status, compare_runs, find_runsc, platforms, run, target_dir,
-};
+use tests::{RunOutput, RunSpec, ScratchDir, Status, compare_runs, run};
 
 /// Serializes the tests: each sandbox pins CPUs, and the machine has two.
 static SERIAL: Mutex<()> = Mutex::new(());
 
 fn runsc() -> PathBuf {
-    find_runsc(&target_dir(env!("CARGO_TARGET_TMPDIR"))).unwrap_or_else(|e| panic!("{e}"))
+    tests::built_runsc(env!("CARGO_TARGET_TMPDIR"))
 }
 
 fn platform() -> String {
-    platforms()
-        .into_iter()
-        .next()
-        .expect("RVISOR_PLATFORMS names at least one platform")
+    tests::first_platform()
 }
 
 fn native(spec: &RunSpec) -> RunOutput {

@@ -7,7 +7,7 @@ use abi::Errno;
 
 use super::tmpfs::{TmpDir, TmpSymlink};
 use crate::mm::MemoryFile;
-use crate::vfs::{Attr, Creation, FileOps, Inode, MmapSource, S_IFCHR, SetAttr, Time};
+use crate::vfs::{Attr, Creation, FileOps, Inode, MmapSource, S_IFCHR, SetAttr};
 
 /// Which device a node is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,20 +54,11 @@ impl DevNode {
     /// A node for `device`.
     pub fn new(device: Device) -> Arc<DevNode> {
         let (ma, mi) = device.rdev();
-        let now = Time::now();
         Arc::new(DevNode {
             device,
             attr: std::sync::Mutex::new(Attr {
-                dev: 0x6,
-                ino: crate::vfs::next_ino(),
-                mode: S_IFCHR | 0o666,
-                nlink: 1,
                 rdev: makedev(ma, mi),
-                blksize: 4096,
-                atime: now,
-                mtime: now,
-                ctime: now,
-                ..Attr::default()
+                ..Attr::fresh(0x6, crate::vfs::next_ino(), S_IFCHR | 0o666, 0, 0)
             }),
         })
     }

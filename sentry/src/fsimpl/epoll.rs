@@ -7,7 +7,6 @@
 //! Watches hold their files weakly: closing the last descriptor of a file
 //! drops its watch, as Linux's `eventpoll_release` does.
 
-use std::any::Any;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -19,7 +18,7 @@ use crate::kernel::waitqueue::{WaitQueue, Waker};
 use crate::mm::UserPtr;
 use crate::syscalls::{SyscallResult, arg_fd};
 use crate::vfs::{
-    Attr, Dentry, FileDescription, FileDescription as Fd, FileOps, FileRef, Inode, S_IFDIR, S_IFREG,
+    Dentry, FileDescription, FileDescription as Fd, FileOps, FileRef, S_IFDIR, S_IFREG,
 };
 
 const EPOLL_CLOEXEC: u32 = 0o2000000;
@@ -115,17 +114,7 @@ impl EpollInode {
     }
 }
 
-impl Inode for EpollInode {
-    fn attr(&self) -> Result<Attr, Errno> {
-        Ok(super::anon_attr())
-    }
-    fn open(self: Arc<Self>, _flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
-        Err(Errno::ENXIO)
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
+super::anon_inode!(EpollInode);
 
 struct EpollOps {
     inode: Arc<EpollInode>,

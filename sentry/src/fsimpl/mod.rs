@@ -1,5 +1,28 @@
 //! File systems.
 
+/// Implements [`crate::vfs::Inode`] for an anonymous inode type (epoll,
+/// pidfd, signalfd): the anonymous-inode file system's attributes, and no
+/// opening by path.
+macro_rules! anon_inode {
+    ($t:ty) => {
+        impl crate::vfs::Inode for $t {
+            fn attr(&self) -> Result<crate::vfs::Attr, abi::Errno> {
+                Ok(crate::fsimpl::anon_attr())
+            }
+            fn open(
+                self: std::sync::Arc<Self>,
+                _flags: u32,
+            ) -> Result<std::sync::Arc<dyn crate::vfs::FileOps>, abi::Errno> {
+                Err(abi::Errno::ENXIO)
+            }
+            fn as_any(&self) -> &dyn std::any::Any {
+                self
+            }
+        }
+    };
+}
+pub(crate) use anon_inode;
+
 pub mod dev;
 pub mod epoll;
 pub mod gofer;
@@ -15,16 +38,5 @@ pub mod tmpfs;
 /// Attributes of an anonymous inode (`anon_inode:[...]`: epoll, pidfd,
 /// signalfd): one shared inode on the anonymous-inode file system.
 pub fn anon_attr() -> crate::vfs::Attr {
-    let now = crate::vfs::Time::now();
-    crate::vfs::Attr {
-        dev: 0xe,
-        ino: 1,
-        mode: 0o600,
-        nlink: 1,
-        blksize: 4096,
-        atime: now,
-        mtime: now,
-        ctime: now,
-        ..crate::vfs::Attr::default()
-    }
+    crate::vfs::Attr::fresh(0xe, 1, 0o600, 0, 0)
 }

@@ -1,14 +1,13 @@
 //! Process file descriptors (`pidfd_open`, `CLONE_PIDFD`): readable when
 //! the process has exited.
 
-use std::any::Any;
 use std::sync::{Arc, Weak};
 
 use abi::Errno;
 
 use crate::kernel::waitqueue::WaitQueue;
 use crate::kernel::{Task, ThreadGroup};
-use crate::vfs::{Attr, Dentry, FileDescription, FileOps, FileRef, Inode};
+use crate::vfs::{Dentry, FileDescription, FileOps, FileRef};
 
 /// The inode of a pidfd.
 pub struct PidfdInode {
@@ -18,17 +17,7 @@ pub struct PidfdInode {
     pid: i32,
 }
 
-impl Inode for PidfdInode {
-    fn attr(&self) -> Result<Attr, Errno> {
-        Ok(super::anon_attr())
-    }
-    fn open(self: Arc<Self>, _flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
-        Err(Errno::ENXIO)
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
+super::anon_inode!(PidfdInode);
 
 struct PidfdOps {
     inode: Arc<PidfdInode>,

@@ -24,7 +24,7 @@ use crate::kernel::Task;
 use crate::kernel::waitqueue::WaitQueue;
 use crate::mm::MemoryManager;
 use crate::mm::UserPtr;
-use crate::vfs::{Attr, FileOps, Inode, S_IFIFO, Time, next_ino};
+use crate::vfs::{Attr, FileOps, Inode, S_IFIFO, next_ino};
 
 /// Default capacity (16 pages, as Linux).
 pub const DEFAULT_CAPACITY: u64 = 65536;
@@ -101,7 +101,6 @@ impl Pipe {
 
     /// A new pipe with no ends open yet, owned by `uid`/`gid`.
     pub fn new(uid: u32, gid: u32) -> Arc<Pipe> {
-        let now = Time::now();
         Arc::new(Pipe {
             state: Mutex::new(State {
                 slots: VecDeque::new(),
@@ -111,19 +110,7 @@ impl Pipe {
                 r_counter: 1,
                 w_counter: 1,
             }),
-            attr: Attr {
-                dev: PIPEFS_DEV,
-                ino: next_ino(),
-                mode: S_IFIFO | 0o600,
-                nlink: 1,
-                uid,
-                gid,
-                blksize: 4096,
-                atime: now,
-                mtime: now,
-                ctime: now,
-                ..Attr::default()
-            },
+            attr: Attr::fresh(PIPEFS_DEV, next_ino(), S_IFIFO | 0o600, uid, gid),
             events: WaitQueue::default(),
         })
     }

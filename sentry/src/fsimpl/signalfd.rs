@@ -6,7 +6,6 @@
 //! Reads and polls act for the calling thread (Linux uses `current`), found
 //! through [`crate::kernel::current`].
 
-use std::any::Any;
 use std::sync::{Arc, Mutex, Weak};
 
 use abi::Errno;
@@ -17,7 +16,7 @@ use crate::kernel::waitqueue::WaitQueue;
 use crate::kernel::{Kernel, Task};
 use crate::mm::UserPtr;
 use crate::syscalls::{SyscallResult, arg_fd};
-use crate::vfs::{Attr, Dentry, FileDescription, FileOps, Inode};
+use crate::vfs::{Dentry, FileDescription, FileOps};
 
 const SFD_CLOEXEC: u32 = 0o2000000;
 const SFD_NONBLOCK: u32 = 0o4000;
@@ -75,17 +74,7 @@ impl SignalfdInode {
     }
 }
 
-impl Inode for SignalfdInode {
-    fn attr(&self) -> Result<Attr, Errno> {
-        Ok(super::anon_attr())
-    }
-    fn open(self: Arc<Self>, _flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
-        Err(Errno::ENXIO)
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
+super::anon_inode!(SignalfdInode);
 
 /// `signalfd_siginfo` from a `siginfo_t`, field by field as
 /// `signalfd_copyinfo` does for the siginfo's layout.

@@ -14,7 +14,7 @@ use abi::Errno;
 
 use crate::kernel::waitqueue::WaitQueue;
 use crate::mm::{MemoryManager, UserPtr};
-use crate::vfs::{Attr, FileOps, Inode, S_IFSOCK, Time, next_ino};
+use crate::vfs::{Attr, FileOps, Inode, S_IFSOCK, next_ino};
 
 pub const SOCK_STREAM: u32 = 1;
 pub const SOCK_DGRAM: u32 = 2;
@@ -95,22 +95,9 @@ pub struct UnixSocket {
 impl UnixSocket {
     /// A new unconnected socket of `kind` (`SOCK_STREAM`, ...).
     pub fn new(kind: u32, uid: u32, gid: u32) -> Arc<UnixSocket> {
-        let now = Time::now();
         Arc::new(UnixSocket {
             kind,
-            attr: Attr {
-                dev: SOCKFS_DEV,
-                ino: next_ino(),
-                mode: S_IFSOCK | 0o777,
-                nlink: 1,
-                uid,
-                gid,
-                blksize: 4096,
-                atime: now,
-                mtime: now,
-                ctime: now,
-                ..Attr::default()
-            },
+            attr: Attr::fresh(SOCKFS_DEV, next_ino(), S_IFSOCK | 0o777, uid, gid),
             events: Arc::new(WaitQueue::default()),
             peer: Mutex::new(None),
         })

@@ -24,20 +24,7 @@ const MAX_FILE: u64 = 1 << 40;
 
 /// Attributes common to all tmpfs inodes.
 fn new_attr(c: Creation) -> Attr {
-    let now = Time::now();
-    Attr {
-        dev: TMPFS_DEV,
-        ino: next_ino(),
-        mode: c.mode,
-        nlink: 1,
-        uid: c.uid,
-        gid: c.gid,
-        blksize: 4096,
-        atime: now,
-        mtime: now,
-        ctime: now,
-        ..Attr::default()
-    }
+    Attr::fresh(TMPFS_DEV, next_ino(), c.mode, c.uid, c.gid)
 }
 
 /// Applies the fields `a` sets to `attr` and stamps the change time.

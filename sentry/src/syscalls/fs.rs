@@ -357,8 +357,22 @@ pub(super) fn blocking(
     task: &Task,
     f: &FileRef,
     write: bool,
-    mut op: impl FnMut() -> SyscallResult,
+    op: impl FnMut() -> SyscallResult,
 ) -> SyscallResult {
+    wait_io(task, f, write, false, write, op)
+}
+
+/// [`blocking`] with the choices `send`/`recv` have: `dontwait` never
+/// waits (`MSG_DONTWAIT`), and `EPIPE` raises `SIGPIPE` only with
+/// `sigpipe` (not under `MSG_NOSIGNAL`, never for reads).
+pub(super) fn wait_io<T>(
+    task: &Task,
+    f: &FileRef,
+    write: bool,
+    dontwait: bool,
+    sigpipe: bool,
+    mut op: impl FnMut() -> Result<T, Errno>,
+) -> Result<T, Errno> {
     // Job control: a background process reading (or, with TOSTOP,
     // writing) the controlling terminal.
     if let Some(tostop) = f.ops.terminal_tostop()
@@ -373,7 +387,7 @@ pub(super) fn blocking(
     }
     loop {
         match op() {
-            Err(Errno::EAGAIN) if f.flags() & O_NONBLOCK == 0 => {
+            Err(Errno::EAGAIN) if !dontwait && f.flags() & O_NONBLOCK == 0 => {
                 let Some(q) = f.ops.wait_queue() else {
                     return Err(Errno::EAGAIN);
                 };
@@ -382,7 +396,7 @@ pub(super) fn blocking(
                     (if write { w } else { r }).then_some(())
                 })?;
             }
-            Err(Errno::EPIPE) if write => {
+            Err(Errno::EPIPE) if sigpipe => {
                 let info = abi::signal::SigInfo::kill(13, 0, task.pid, task.creds.uid[0]);
                 crate::kernel::signal::send_to_thread(&task.kernel, &task.handle, info);
                 return Err(Errno::EPIPE);

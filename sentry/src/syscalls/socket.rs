@@ -109,37 +109,6 @@ fn as_sock(f: &FileRef) -> Result<&UnixSocket, Errno> {
         .ok_or(Errno::ENOTSOCK)
 }
 
-/// Runs `op`, waiting while it would block unless the file is
-/// non-blocking or `dontwait`; `EPIPE` raises `SIGPIPE` unless `nosignal`.
-fn wait_loop(
-    task: &Task,
-    f: &FileRef,
-    write: bool,
-    dontwait: bool,
-    nosignal: bool,
-    mut op: impl FnMut() -> Result<usize, Errno>,
-) -> Result<usize, Errno> {
-    loop {
-        match op() {
-            Err(Errno::EAGAIN) if !dontwait && f.flags() & O_NONBLOCK == 0 => {
-                let Some(q) = f.ops.wait_queue() else {
-                    return Err(Errno::EAGAIN);
-                };
-                task.block(&[q], None, || {
-                    let (r, w) = f.ops.readiness();
-                    (if write { w } else { r }).then_some(())
-                })?;
-            }
-            Err(Errno::EPIPE) if !nosignal => {
-                let info = abi::signal::SigInfo::kill(13, 0, task.pid, task.creds.uid[0]);
-                crate::kernel::signal::send_to_thread(&task.kernel, &task.handle, info);
-                return Err(Errno::EPIPE);
-            }
-            r => return r,
-        }
-    }
-}
-
 /// Sends `data`: a blocking stream send waits until all of it is queued.
 fn do_send(task: &Task, f: &FileRef, data: &[u8], flags: u64) -> SyscallResult {
     let s = as_sock(f)?;
@@ -148,7 +117,7 @@ fn do_send(task: &Task, f: &FileRef, data: &[u8], flags: u64) -> SyscallResult {
     let all = s.kind() == SOCK_STREAM && !dontwait && f.flags() & O_NONBLOCK == 0;
     let mut done = 0;
     loop {
-        let r = wait_loop(task, f, true, dontwait, nosignal, || s.send(&data[done..]));
+        let r = super::fs::wait_io(task, f, true, dontwait, !nosignal, || s.send(&data[done..]));
         match r {
             Ok(n) => {
                 done += n;
@@ -168,7 +137,7 @@ fn do_recv(task: &Task, f: &FileRef, len: u64, flags: u64) -> Result<(Vec<u8>, u
     let mut buf = vec![0u8; len.min(MAX_IO) as usize];
     let peek = flags & MSG_PEEK != 0;
     let mut full = 0;
-    let n = wait_loop(task, f, false, flags & MSG_DONTWAIT != 0, true, || {
+    let n = super::fs::wait_io(task, f, false, flags & MSG_DONTWAIT != 0, false, || {
         let (n, l) = s.recv(&mut buf, peek)?;
         full = l;
         Ok(n)

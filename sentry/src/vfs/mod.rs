@@ -95,6 +95,24 @@ pub struct Attr {
 }
 
 impl Attr {
+    /// A new inode's attributes: one link, 4 KiB blocks, all times now.
+    pub fn fresh(dev: u64, ino: u64, mode: u32, uid: u32, gid: u32) -> Attr {
+        let now = Time::now();
+        Attr {
+            dev,
+            ino,
+            mode,
+            nlink: 1,
+            uid,
+            gid,
+            blksize: 4096,
+            atime: now,
+            mtime: now,
+            ctime: now,
+            ..Attr::default()
+        }
+    }
+
     /// The file type bits.
     pub fn kind(&self) -> u32 {
         self.mode & S_IFMT
