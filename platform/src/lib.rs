@@ -294,6 +294,26 @@ impl std::fmt::Debug for Interrupter {
     }
 }
 
+/// Points `regs` at a `syscall` instruction at `entry` with system call
+/// `nr` and `args` (no restart: `orig_rax` is -1), for injecting a call
+/// into a stopped stub thread.
+pub(crate) fn set_injected_call(
+    regs: &mut libc::user_regs_struct,
+    entry: u64,
+    nr: i64,
+    args: [u64; 6],
+) {
+    regs.rip = entry;
+    regs.rax = nr as u64;
+    regs.orig_rax = u64::MAX;
+    regs.rdi = args[0];
+    regs.rsi = args[1];
+    regs.rdx = args[2];
+    regs.r10 = args[3];
+    regs.r8 = args[4];
+    regs.r9 = args[5];
+}
+
 /// The calling host thread's id.
 pub(crate) fn gettid() -> i32 {
     // SAFETY: gettid has no preconditions.

@@ -188,15 +188,7 @@ impl StubProcess {
     fn inject_at(&self, tid: i32, entry: u64, nr: i64, args: [u64; 6]) -> Result<i64> {
         let mut regs = get_regs(tid)?;
         let saved = regs;
-        regs.rip = entry;
-        regs.rax = nr as u64;
-        regs.orig_rax = u64::MAX;
-        regs.rdi = args[0];
-        regs.rsi = args[1];
-        regs.rdx = args[2];
-        regs.r10 = args[3];
-        regs.r8 = args[4];
-        regs.r9 = args[5];
+        crate::set_injected_call(&mut regs, entry, nr, args);
         // SAFETY: the stub thread is stopped and traced by this thread.
         if unsafe { libc::ptrace(libc::PTRACE_SETREGS, tid, 0, &regs) } < 0 {
             return Err(PlatformError::last("PTRACE_SETREGS inject"));

@@ -260,15 +260,7 @@ fn inject(pid: i32, nr: i64, args: [u64; 6]) -> Result<i64> {
     if unsafe { libc::ptrace(libc::PTRACE_GETREGS, pid, 0, &mut regs) } < 0 {
         return Err(PlatformError::last("PTRACE_GETREGS"));
     }
-    regs.rip = stub::syscall_addr();
-    regs.rax = nr as u64;
-    regs.orig_rax = u64::MAX;
-    regs.rdi = args[0];
-    regs.rsi = args[1];
-    regs.rdx = args[2];
-    regs.r10 = args[3];
-    regs.r8 = args[4];
-    regs.r9 = args[5];
+    crate::set_injected_call(&mut regs, stub::syscall_addr(), nr, args);
     // SAFETY: as above.
     if unsafe { libc::ptrace(libc::PTRACE_SETREGS, pid, 0, &regs) } < 0 {
         return Err(PlatformError::last("PTRACE_SETREGS"));

@@ -121,12 +121,6 @@ struct EpollOps {
 }
 
 impl FileOps for EpollOps {
-    fn read(&self, _b: &mut [u8], _o: u64) -> Result<usize, Errno> {
-        Err(Errno::EINVAL)
-    }
-    fn write(&self, _b: &[u8], _o: u64) -> Result<usize, Errno> {
-        Err(Errno::EINVAL)
-    }
     fn seekable(&self) -> bool {
         false
     }

@@ -24,12 +24,6 @@ struct PidfdOps {
 }
 
 impl FileOps for PidfdOps {
-    fn read(&self, _b: &mut [u8], _o: u64) -> Result<usize, Errno> {
-        Err(Errno::EINVAL)
-    }
-    fn write(&self, _b: &[u8], _o: u64) -> Result<usize, Errno> {
-        Err(Errno::EINVAL)
-    }
     fn seekable(&self) -> bool {
         false
     }
