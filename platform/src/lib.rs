@@ -258,11 +258,12 @@ pub trait Context: Send {
     /// (a sleeping syscall): a platform that spins waiting for the resume
     /// should stop spinning.
     fn blocking_hint(&self) {}
-    /// The last [`Stop::Syscall`] came from a `syscall` instruction the
-    /// platform trapped, which a patched call site would enter without the
-    /// trap (see [`systrap::trampoline_addr`]).
-    fn syscall_trapped(&self) -> bool {
-        false
+    /// Where a patched call site should jump to enter the Sentry without
+    /// a trap, if the last [`Stop::Syscall`] came from a `syscall`
+    /// instruction the platform trapped and the platform has such an entry
+    /// (systrap's trampoline); `None` otherwise.
+    fn patch_entry(&self) -> Option<u64> {
+        None
     }
     /// Reads the thread's extended FP state (`XSAVE` layout).
     fn fp_state(&mut self, space: &Arc<dyn AddressSpace>) -> Result<Vec<u8>>;

@@ -42,7 +42,7 @@
 //! # Patched syscall sites
 //! The Sentry may rewrite a trapped `mov $nr, %eax; syscall` into a jump
 //! to per-site code in the guest's address space that enters
-//! [`trampoline_addr`] (the stub code, where system calls do not trap).
+//! the stub's trampoline (stub code, where system calls do not trap).
 //! The trampoline saves the registers and FP state into the thread's
 //! region as a kernel signal frame would, and publishes the stop like the
 //! handler; the Sentry cannot tell the two apart except by `si_code`.
@@ -94,14 +94,6 @@ const SIG_INTERRUPT: i32 = libc::SIGUSR2;
 const SYS_USER_DISPATCH: i32 = 2;
 /// `si_code` of a SIGSYS from a seccomp `SECCOMP_RET_TRAP` (the fallback).
 const SYS_SECCOMP: i32 = 1;
-
-/// The entry patched syscall sites reach (through per-site code that sets
-/// `eax` to the syscall number and `rcx` to the return address): the same
-/// address in every stub. Enters the Sentry through the thread's region
-/// like a trapped `syscall`, without a signal.
-pub fn trampoline_addr() -> u64 {
-    stub::trampoline_addr()
-}
 
 /// Whether this host can run patched syscall sites: the trampoline saves
 /// x87/SSE state with `XSAVE`, which the kernel must have enabled (the
@@ -892,8 +884,8 @@ impl Context for SystrapContext {
         })
     }
 
-    fn syscall_trapped(&self) -> bool {
-        self.trapped
+    fn patch_entry(&self) -> Option<u64> {
+        self.trapped.then(stub::trampoline_addr)
     }
 
     fn blocking_hint(&self) {

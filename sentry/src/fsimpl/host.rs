@@ -21,13 +21,18 @@ fn host_errno(e: &std::io::Error) -> Errno {
 /// An inherited host file.
 pub struct HostFile {
     file: File,
+    /// A terminal (asked once: every read and write checks job control).
+    tty: bool,
 }
 
 impl HostFile {
     /// Wraps `fd`.
     pub fn new(fd: OwnedFd) -> Arc<HostFile> {
+        // SAFETY: isatty only queries our own FD.
+        let tty = unsafe { libc::isatty(fd.as_raw_fd()) } == 1;
         Arc::new(HostFile {
             file: File::from(fd),
+            tty,
         })
     }
 }
@@ -188,6 +193,9 @@ impl FileOps for HostFileOps {
 
     fn terminal_tostop(&self) -> Option<bool> {
         const TOSTOP: u32 = 0o400;
+        if !self.host.tty {
+            return None;
+        }
         let mut t = [0u8; TERMIOS_SIZE];
         self.ioctl_buf(TCGETS, &mut t).ok()?;
         // c_lflag follows c_iflag, c_oflag and c_cflag.

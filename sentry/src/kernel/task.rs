@@ -347,9 +347,11 @@ impl Task {
         }
         let nr = self.regs.syscall_nr();
         let args = self.regs.syscall_args();
-        if self.kernel.syscall_patching && !traced && self.ctx.syscall_trapped() {
-            self.mm
-                .patch_syscall_site(self.regs.0.rip, nr, platform::systrap::trampoline_addr());
+        if self.kernel.syscall_patching
+            && !traced
+            && let Some(entry) = self.ctx.patch_entry()
+        {
+            self.mm.patch_syscall_site(self.regs.0.rip, nr, entry);
         }
         let old_tid = self.tid;
         let fs_before = super::lifecycle::fs_pull(self);
