@@ -8,6 +8,7 @@
 //! The Sentry owns all guest state; the platform only runs it. This crate
 //! and the Sentry's raw-memory module are the only places with `unsafe` code.
 
+mod affinity;
 pub mod ptrace;
 mod regs;
 pub mod stub;

@@ -174,7 +174,7 @@ impl StubProcess {
     /// idles untraced, and stops it.
     fn seize(&self, tid: i32) -> Result<()> {
         seize_stopped(tid, libc::PTRACE_O_TRACESYSGOOD)?;
-        pin_to_current_cpu(tid);
+        crate::affinity::pin_pair_here(tid);
         lock(&self.threads).insert(gettid(), tid);
         Ok(())
     }
@@ -302,24 +302,6 @@ fn exit_stub_thread(tid: i32) {
             return;
         }
         // A stray interrupt (SIGSTOP) or trap: suppress it and go on.
-    }
-}
-
-/// Pins the calling host thread and stub thread `tid` to the CPU the
-/// caller runs on, so hand-offs between them are same-CPU switches.
-pub(crate) fn pin_to_current_cpu(tid: i32) {
-    // SAFETY: sched_getcpu has no preconditions.
-    let cpu = unsafe { libc::sched_getcpu() };
-    let Ok(cpu) = usize::try_from(cpu) else {
-        return;
-    };
-    // SAFETY: cpu_set_t is plain data; CPU_SET writes within it; the set
-    // pointers are valid for the calls.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu, &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
-        libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &set);
     }
 }
 

@@ -56,6 +56,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 
+use crate::affinity::Pairing;
 use crate::stub;
 use crate::zygote::Zygote;
 use crate::{
@@ -180,6 +181,16 @@ fn wait_stop(word: &AtomicU32, sleeping: &AtomicU32, spin: u32) -> u32 {
     }
 }
 
+/// How many times (`pause`, about 25 ns here) the Sentry spins waiting
+/// for a guest thread's next stop: guest code between system calls often
+/// runs for tens of microseconds, and a wake-up costs as much.
+const SENTRY_SPIN: u32 = 2_000;
+/// How many times a stub thread spins waiting for the Sentry's answer:
+/// most system calls take the Sentry a microsecond or two, and a longer
+/// spin holds a CPU another Sentry thread may need (the Sentry tells the
+/// stub to sleep at once when it blocks).
+const STUB_SPIN: u32 = 400;
+
 type FactoryJob = Box<dyn FnOnce() + Send>;
 
 /// Guest threads currently between resume and stop. Spinning pays only
@@ -187,19 +198,6 @@ type FactoryJob = Box<dyn FnOnce() + Send>;
 /// a CPU of its own; past that, both sides sleep on the futex at once.
 static ACTIVE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 static CPUS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
-
-/// CPUs this process may run on (`sched_getaffinity`; opens no files, so
-/// it works under the Sentry's seccomp filter).
-fn host_cpus() -> usize {
-    // SAFETY: cpu_set_t is plain data; the pointer is valid for the call.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
-            return 1;
-        }
-        usize::try_from(libc::CPU_COUNT(&set)).unwrap_or(1).max(1)
-    }
-}
 
 /// The systrap platform.
 pub struct SystrapPlatform {
@@ -233,13 +231,13 @@ impl SystrapPlatform {
                 what: "start stub factory",
                 err,
             })?;
-        let cpus = host_cpus();
+        let cpus = crate::affinity::allowed_cpus();
         CPUS.store(cpus, Ordering::Relaxed);
         Ok(SystrapPlatform {
             memory_fd,
             alloc,
             factory: Mutex::new(tx),
-            spin: if cpus > 1 { 2_000 } else { 0 },
+            spin: if cpus > 1 { SENTRY_SPIN } else { 0 },
             zygote: zygote.map(Arc::new),
         })
     }
@@ -406,7 +404,7 @@ impl Platform for SystrapPlatform {
         if self.spin == 0
             && let Some(tid) = sp.tid_of(slot)
         {
-            crate::ptrace::pin_to_current_cpu(tid);
+            crate::affinity::pin_pair_here(tid);
         }
         Ok(Arc::new(sp))
     }
@@ -418,6 +416,8 @@ impl Platform for SystrapPlatform {
             spin: self.spin,
             last_stop: Mutex::new(None),
             trapped: false,
+            slept: AtomicBool::new(false),
+            pairing: Pairing::default(),
         }))
     }
 
@@ -702,6 +702,16 @@ pub struct SystrapContext {
     last_stop: Mutex<Option<(std::sync::Weak<dyn AddressSpace>, u64)>>,
     /// The last syscall stop was a SIGSYS (not the trampoline).
     trapped: bool,
+    /// The Sentry slept handling the last stop.
+    slept: AtomicBool,
+    /// Whether this thread and its Sentry thread share one CPU.
+    pairing: Pairing,
+}
+
+impl Drop for SystrapContext {
+    fn drop(&mut self) {
+        self.pairing.release();
+    }
 }
 
 fn proc_of(space: &Arc<dyn AddressSpace>) -> Option<&SysProcess> {
@@ -788,10 +798,11 @@ impl Context for SystrapContext {
     fn adopt(&mut self, space: &Arc<dyn AddressSpace>, thread: u64) -> Result<()> {
         let p = proc_of(space).ok_or_else(|| PlatformError::Stub("not a systrap space".into()))?;
         p.slots_lock().by_host.insert(gettid(), thread);
+        self.pairing.release();
         if self.spin == 0
             && let Some(tid) = p.tid_of(thread)
         {
-            crate::ptrace::pin_to_current_cpu(tid);
+            crate::affinity::pin_pair_here(tid);
         }
         Ok(())
     }
@@ -816,14 +827,23 @@ impl Context for SystrapContext {
         }
         p.write_u64(slot, 32, regs.0.fs_base);
         p.word(slot, 52).store(0, Ordering::Release);
+        let tid = p.tid_of(slot);
+        let slept = self.slept.swap(false, Ordering::AcqRel);
+        // A pair on one CPU must not spin: the spinner would hold the CPU
+        // the other side needs.
+        let one_cpu = match tid {
+            Some(tid) if self.spin > 0 => self.pairing.resume(tid, slept),
+            _ => false,
+        };
         let active = ACTIVE.fetch_add(1, Ordering::AcqRel) + 1;
-        let spin = if active * 2 <= CPUS.load(Ordering::Relaxed) {
+        let spin = if !one_cpu && active * 2 <= CPUS.load(Ordering::Relaxed) {
             self.spin
         } else {
             0
         };
-        p.word(slot, 44).store(spin, Ordering::Release);
-        if let Some(tid) = p.tid_of(slot) {
+        p.word(slot, 44)
+            .store(spin.min(STUB_SPIN), Ordering::Release);
+        if let Some(tid) = tid {
             self.running.pid.store(p.pid, Ordering::Release);
             self.running.tid.store(tid, Ordering::Release);
         }
@@ -889,6 +909,7 @@ impl Context for SystrapContext {
     }
 
     fn blocking_hint(&self) {
+        self.slept.store(true, Ordering::Release);
         let last = lock(&self.last_stop).clone();
         let Some((space, slot)) = last else {
             return;

@@ -27,6 +27,7 @@ pub mod dev;
 pub mod epoll;
 pub mod gofer;
 pub mod host;
+pub mod lower_pages;
 pub mod overlay;
 pub mod pidfd;
 pub mod pipe;

@@ -7,15 +7,15 @@
 use crate::kernel::process::lock;
 use std::any::Any;
 use std::collections::{BTreeMap, HashSet};
-use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use abi::Errno;
 
 use super::gofer::GoferNode;
+use super::lower_pages::LowerPages;
 use super::tmpfs::{DirOps, TmpDir, TmpFile, apply_setattr, bump_nlink};
-use crate::mm::{FixedPages, MemoryFile};
+use crate::mm::MemoryFile;
 use crate::vfs::{
     Attr, Creation, DirEntry, FileOps, FsStat, Inode, MmapSource, S_IFDIR, S_IFLNK, S_IFMT,
     S_IFREG, SetAttr, Time, check_name,
@@ -290,26 +290,20 @@ pub struct OvFile {
     lower: Arc<GoferNode>,
     upper: Mutex<Option<Arc<TmpFile>>>,
     attr: Mutex<Attr>,
-    /// The lower file's contents in memory-file pages, read once on the
-    /// first `mmap` (or exec) and shared by every mapping since: a library
-    /// or program is read from the host once per sandbox, not once per
-    /// process. (The lower layer does not change under the sandbox.)
-    pages: OnceLock<Option<Arc<FixedPages>>>,
+    /// The lower file's contents in memory-file pages, read as mappings
+    /// touch them and shared by every mapping since: a library or program
+    /// is read from the host once per sandbox, not once per process. (The
+    /// lower layer does not change under the sandbox.)
+    pages: OnceLock<Option<Arc<LowerPages>>>,
 }
 
 impl OvFile {
-    fn lower_pages(&self) -> Option<Arc<FixedPages>> {
+    fn lower_pages(&self) -> Option<Arc<LowerPages>> {
         self.pages
             .get_or_init(|| {
                 let size = lock(&self.attr).size;
-                let len = crate::mm::page_up(size).filter(|l| *l > 0)?;
-                let range = self.memory.allocate(len).ok()?;
                 let fd = self.lower.read_fd().ok()?;
-                let n = self
-                    .memory
-                    .read_from_host(fd.as_raw_fd(), 0, range.offset, size)
-                    .ok()?;
-                (n == size).then(|| Arc::new(FixedPages::new(Arc::new(range))))
+                LowerPages::new(&self.memory, fd, size).ok().map(Arc::new)
             })
             .clone()
     }

@@ -499,14 +499,18 @@ impl Task {
         for q in queues {
             q.add(waker);
         }
-        // The stub thread need not spin for a resume that may be far off.
-        self.ctx.blocking_hint();
+        let mut hinted = false;
         let r = loop {
             if let Some(v) = ready() {
                 break Ok(v);
             }
             if stop() {
                 break Err(Errno::ERESTARTSYS);
+            }
+            // The stub thread need not spin for a resume that may be far off.
+            if !hinted {
+                self.ctx.blocking_hint();
+                hinted = true;
             }
             if !waker.sleep(deadline) {
                 if let Some(v) = ready() {

@@ -21,7 +21,7 @@ mod vma;
 pub use memfile::{MemoryFile, PAGE, Range};
 pub use patch::{AREA_END as PATCH_AREA_END, AREA_START as PATCH_AREA_START};
 pub use usermem::UserPtr;
-pub use vma::{Backing, FixedPages, SharedPages, Vma, VmaName};
+pub use vma::{Backing, FixedPages, PageState, SharedPages, Vma, VmaName};
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -218,9 +218,14 @@ impl MemoryManager {
     }
 }
 
+/// How much of a shared object's mapping around a faulting page a fault
+/// maps (aligned in the object).
+const FAULT_AROUND: u64 = 256 * 1024;
+
 /// The host mappings that make `[start, end)` of `vma`: one for private
 /// pages, one per run of contiguous memory-file pages of a shared object
-/// (pages past the object's end stay unmapped: a touch faults, SIGBUS).
+/// (pages not loaded yet stay unmapped: a touch faults and loads them;
+/// pages past the object's end stay unmapped: a touch faults, SIGBUS).
 fn host_map_ops(vma: &Vma, start: u64, end: u64, ops: &mut Vec<SpaceOp>) -> Result<(), Errno> {
     let prot = vma.host_prot();
     match &vma.backing {
@@ -237,13 +242,18 @@ fn host_map_ops(vma: &Vma, start: u64, end: u64, ops: &mut Vec<SpaceOp>) -> Resu
             let mut addr = start;
             while addr < end {
                 let index = (vma.offset + (addr - vma.start)) / PAGE;
-                let Some(first) = pages.page(index)? else {
-                    break;
+                let first = match pages.state(index)? {
+                    PageState::At(first) => first,
+                    PageState::NotLoaded => {
+                        addr += PAGE;
+                        continue;
+                    }
+                    PageState::PastEnd => break,
                 };
                 let mut run = PAGE;
                 while addr + run < end {
-                    match pages.page(index + run / PAGE)? {
-                        Some(p) if p == first + run => run += PAGE,
+                    match pages.state(index + run / PAGE)? {
+                        PageState::At(p) if p == first + run => run += PAGE,
                         _ => break,
                     }
                 }
@@ -350,9 +360,16 @@ impl MemoryManager {
             for mut part in [before, middle, after].into_iter().flatten() {
                 if part.start >= addr && part.end <= end {
                     part.prot = prot;
-                    self.space
-                        .protect(part.start, part.end - part.start, part.host_prot())
-                        .map_err(|_| Errno::ENOMEM)?;
+                    if matches!(part.backing, Backing::Shared(_)) {
+                        // Mapped again rather than protected: pages not
+                        // loaded yet, or past the object's end, leave
+                        // holes mprotect would refuse.
+                        self.host_map(&part, part.start, part.end)?;
+                    } else {
+                        self.space
+                            .protect(part.start, part.end - part.start, part.host_prot())
+                            .map_err(|_| Errno::ENOMEM)?;
+                    }
                 }
                 inner.vmas.insert(part.start, part);
             }
@@ -796,7 +813,14 @@ impl MemoryManager {
         let index = (v.offset + (page - v.start)) / PAGE;
         match pages.page(index) {
             Ok(Some(_)) => {
-                if self.host_map(v, page, page + PAGE).is_ok() {
+                // Map the loaded pages around it too, as the host's own
+                // fault-around does for file mappings.
+                let pos = v.offset + (page - v.start);
+                let from = page.saturating_sub(pos % FAULT_AROUND).max(v.start);
+                let to = page
+                    .saturating_add(FAULT_AROUND - pos % FAULT_AROUND)
+                    .min(v.end);
+                if self.host_map(v, from, to).is_ok() {
                     SharedFault::Mapped
                 } else {
                     SharedFault::NotShared

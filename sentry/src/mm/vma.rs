@@ -9,9 +9,31 @@ use super::{MemoryFile, PAGE, Range};
 
 /// The pages of a shared object (a tmpfs file) that mappings can share.
 pub trait SharedPages: Send + Sync {
-    /// Memory-file offset of page `index` of the object, allocating it if
-    /// the object extends that far; `None` past the object's end.
+    /// Memory-file offset of page `index` of the object, allocating (or
+    /// loading) it if the object extends that far; `None` past the
+    /// object's end.
     fn page(&self, index: u64) -> Result<Option<u64>, Errno>;
+
+    /// Where page `index` is now, without loading it: a mapping maps only
+    /// pages that are [`PageState::At`] and leaves the rest to fault. By
+    /// default every page within the object is.
+    fn state(&self, index: u64) -> Result<PageState, Errno> {
+        Ok(match self.page(index)? {
+            Some(offset) => PageState::At(offset),
+            None => PageState::PastEnd,
+        })
+    }
+}
+
+/// Where a page of a shared object is (see [`SharedPages::state`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageState {
+    /// In memory, at this memory-file offset.
+    At(u64),
+    /// Within the object, loaded on first touch.
+    NotLoaded,
+    /// Past the object's end.
+    PastEnd,
 }
 
 /// A fixed run of memory-file pages that every mapping of it shares (the
