@@ -9,6 +9,7 @@
 //! and the Sentry's raw-memory module are the only places with `unsafe` code.
 
 mod affinity;
+mod host_files;
 pub mod ptrace;
 mod regs;
 pub mod stub;
@@ -171,13 +172,63 @@ pub enum SpaceOp {
         /// Protection.
         prot: Prot,
     },
+    /// Maps `len` bytes of a host file at `offset`, private and never
+    /// writable, at guest `addr` (only where
+    /// [`AddressSpace::maps_host_files`]).
+    MapFile {
+        /// Guest address.
+        addr: u64,
+        /// Length in bytes.
+        len: u64,
+        /// The file.
+        file: HostFile,
+        /// Offset in the file.
+        offset: u64,
+        /// Protection (never writable).
+        prot: Prot,
+    },
+}
+
+/// A host file the Sentry holds open for reading whose contents do not
+/// change under the sandbox (a file of the root's lower layer), which a
+/// platform may map into guest address spaces itself: the host's page
+/// cache then serves the guest's page faults, with no copy and no stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostFile {
+    /// Names the file for as long as the Sentry runs: never reused.
+    pub id: u64,
+    /// The Sentry's FD for it, open while an operation naming it runs.
+    pub fd: i32,
 }
 
 impl SpaceOp {
     /// The system call a stub makes for this change (mappings are of host
-    /// FD `memory_fd`): what it is, its number and arguments.
-    pub(crate) fn stub_call(&self, memory_fd: i32) -> (&'static str, i64, [u64; 6]) {
+    /// FD `memory_fd`, or of `file_fd`, the stub's FD for a host file):
+    /// what it is, its number and arguments.
+    pub(crate) fn stub_call(&self, memory_fd: i32, file_fd: i32) -> (&'static str, i64, [u64; 6]) {
         match *self {
+            SpaceOp::MapFile {
+                addr,
+                len,
+                offset,
+                prot,
+                ..
+            } => (
+                "mmap of a host file in stub",
+                libc::SYS_mmap,
+                [
+                    addr,
+                    len,
+                    Prot {
+                        write: false,
+                        ..prot
+                    }
+                    .to_host() as u64,
+                    (libc::MAP_PRIVATE | libc::MAP_FIXED) as u64,
+                    file_fd as u64,
+                    offset,
+                ],
+            ),
             SpaceOp::Map {
                 addr,
                 len,
@@ -230,9 +281,18 @@ pub trait AddressSpace: Send + Sync {
                 } => self.map(addr, len, offset, prot)?,
                 SpaceOp::Unmap { addr, len } => self.unmap(addr, len)?,
                 SpaceOp::Protect { addr, len, prot } => self.protect(addr, len, prot)?,
+                SpaceOp::MapFile { .. } => {
+                    return Err(PlatformError::Stub(
+                        "this address space cannot map host files".into(),
+                    ));
+                }
             }
         }
         Ok(())
+    }
+    /// Whether [`SpaceOp::MapFile`] works here.
+    fn maps_host_files(&self) -> bool {
+        false
     }
     /// Prepares a new host thread of this address space for another guest
     /// thread, returning a handle the new thread's context [`Context::adopt`]s.

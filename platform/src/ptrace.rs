@@ -227,7 +227,7 @@ impl StubProcess {
     }
 
     fn apply(&self, tid: i32, op: SpaceOp) -> Result<()> {
-        let (what, nr, args) = op.stub_call(self.memory_fd);
+        let (what, nr, args) = op.stub_call(self.memory_fd, -1);
         let r = self.inject_at(tid, stub::syscall_addr(), nr, args)?;
         if (-4095..0).contains(&r) {
             return Err(PlatformError::Host {

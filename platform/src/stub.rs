@@ -144,9 +144,10 @@ std::arch::global_asm!(
     "xor edx, edx",
     "syscall",
     "2:",
-    // close_range(keep+1, ~0, 0)
+    // close_range(keep+2, ~0, 0): keep+1 is the host-file socket (or
+    // closed before entry).
     "mov eax, 436",
-    "lea rdi, [r14 + 1]",
+    "lea rdi, [r14 + 2]",
     "mov esi, 0xffffffff",
     "xor edx, edx",
     "syscall",
@@ -699,7 +700,7 @@ pub(crate) fn rseq_area() -> (u64, u64) {
 /// alive as long as the Sentry: stubs die with their parent thread
 /// (`PR_SET_PDEATHSIG`).
 pub(crate) fn fork_stub(keep_fd: i32) -> Result<i32> {
-    let pid = fork_stub_stopped(keep_fd)?;
+    let pid = fork_stub_stopped(keep_fd, None)?;
     detach(pid)?;
     Ok(pid)
 }
@@ -714,9 +715,17 @@ pub(crate) fn detach(pid: i32) -> Result<()> {
     Ok(())
 }
 
+/// The stub's FD for the socket host files come through, when it was forked
+/// keeping memory file `keep_fd` and a socket.
+pub(crate) fn file_socket_fd(keep_fd: i32) -> i32 {
+    keep_fd + 1
+}
+
 /// Like [`fork_stub`], but the stub stays stopped and traced by the
-/// calling thread (the systrap platform finishes setting it up by injection).
-pub(crate) fn fork_stub_stopped(keep_fd: i32) -> Result<i32> {
+/// calling thread (the systrap platform finishes setting it up by
+/// injection). With `file_socket`, the stub also keeps that socket, as FD
+/// `keep_fd + 1` ([`file_socket_fd`]).
+pub(crate) fn fork_stub_stopped(keep_fd: i32, file_socket: Option<i32>) -> Result<i32> {
     let (start, end) = stub_range();
     let keep = u64::try_from(keep_fd).map_err(|_| PlatformError::Stub("bad memory fd".into()))?;
     let (rseq, rseq_len) = rseq_area();
@@ -729,8 +738,20 @@ pub(crate) fn fork_stub_stopped(keep_fd: i32) -> Result<i32> {
         return Err(PlatformError::last("clone stub"));
     }
     if pid == 0 {
-        // SAFETY: see above; never returns.
-        unsafe { rvisor_stub_entry(start, end, keep, rseq, rseq_len) }
+        // SAFETY: see above: raw system calls only. The stub keeps FD
+        // keep+1, so it must be the socket or nothing.
+        unsafe {
+            match file_socket {
+                Some(sock) if sock != keep_fd + 1 => {
+                    libc::syscall(libc::SYS_dup3, sock, keep_fd + 1, 0);
+                }
+                Some(_) => {}
+                None => {
+                    libc::syscall(libc::SYS_close, keep_fd + 1);
+                }
+            }
+            rvisor_stub_entry(start, end, keep, rseq, rseq_len)
+        }
     }
     let pid = i32::try_from(pid).map_err(|_| PlatformError::Stub("pid out of range".into()))?;
     let mut status = 0;

@@ -53,15 +53,17 @@
 
 use std::any::Any;
 use std::collections::HashMap;
+use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 
 use crate::affinity::Pairing;
+use crate::host_files::{self, StubFiles};
 use crate::stub;
 use crate::zygote::Zygote;
 use crate::{
-    Access, AddressSpace, Context, HostSignal, Interrupter, Platform, PlatformError, Prot, Regs,
-    Result, SpaceOp, Stop,
+    Access, AddressSpace, Context, HostFile, HostSignal, Interrupter, Platform, PlatformError,
+    Prot, Regs, Result, SpaceOp, Stop,
 };
 use crate::{gettid, lock};
 
@@ -356,12 +358,23 @@ impl Platform for SystrapPlatform {
         let (off, ptr) = (region.offset, region.ptr);
         let (tx, rx) = mpsc::channel();
         let zygote = self.zygote.clone();
+        // Stubs from the zygote keep no socket for host files.
+        let (files, stub_end) = match zygote {
+            Some(_) => (None, None),
+            None => {
+                let (ours, theirs) = host_files::socket_pair()?;
+                (Some(ours), Some(theirs))
+            }
+        };
         lock(&self.factory)
             .send(Box::new(move || {
                 let stub = match &zygote {
                     Some(z) => z.fork_stub().and_then(seize_stub),
-                    None => stub::fork_stub_stopped(memory_fd),
+                    None => {
+                        stub::fork_stub_stopped(memory_fd, stub_end.as_ref().map(|s| s.as_raw_fd()))
+                    }
                 };
+                drop(stub_end);
                 let r = stub.and_then(|pid| {
                     match set_up_stub(pid, memory_fd, off, ptr) {
                         Ok(()) => Ok(pid),
@@ -393,6 +406,7 @@ impl Platform for SystrapPlatform {
             }),
             syscall_lock: Mutex::new(()),
             spin: self.spin,
+            files: files.map(StubFiles::new),
         };
         sp.slots_lock().used[0] = true;
         if self.zygote.is_some() {
@@ -443,6 +457,9 @@ pub struct SysProcess {
     slots: Mutex<Slots>,
     syscall_lock: Mutex<()>,
     spin: u32,
+    /// Host files passed to the stub (none under the seccomp fallback,
+    /// whose stubs keep no socket).
+    files: Option<StubFiles>,
 }
 
 // SAFETY: `base` points to the region mapping, which lives as long as
@@ -518,8 +535,95 @@ impl SysProcess {
 
     /// Makes one address-space change through the syscall thread.
     fn change(&self, op: &SpaceOp) -> Result<()> {
-        let (what, nr, args) = op.stub_call(self.memory_fd);
+        let (what, nr, args) = op.stub_call(self.memory_fd, -1);
         self.checked(what, nr, args)
+    }
+
+    /// The stub's FDs for the host files of `ops` (-1 for other
+    /// operations), passing it those it lacks. The caller holds
+    /// `syscall_lock`.
+    fn file_fds(&self, ops: &[SpaceOp]) -> Result<Vec<i32>> {
+        let mut wanted: Vec<HostFile> = Vec::new();
+        for op in ops {
+            if let SpaceOp::MapFile { file, .. } = op
+                && !wanted.iter().any(|f| f.id == file.id)
+            {
+                wanted.push(*file);
+            }
+        }
+        if !wanted.is_empty() {
+            let files = self
+                .files
+                .as_ref()
+                .filter(|f| f.usable())
+                .ok_or_else(|| PlatformError::Stub("stub cannot map host files".into()))?;
+            wanted.retain(|f| files.held(f.id).is_none());
+            if files.full(wanted.len()) {
+                for fd in files.forget_all() {
+                    self.syscall_locked(libc::SYS_close, [fd as u64, 0, 0, 0, 0, 0])?;
+                }
+            }
+            for group in wanted.chunks(host_files::MAX_RECV) {
+                self.receive_files(files, group)?;
+            }
+        }
+        Ok(ops
+            .iter()
+            .map(|op| match op {
+                SpaceOp::MapFile { file, .. } => self
+                    .files
+                    .as_ref()
+                    .and_then(|f| f.held(file.id))
+                    .unwrap_or(-1),
+                _ => -1,
+            })
+            .collect())
+    }
+
+    /// Sends `group` to the stub and has its syscall thread receive them
+    /// in one batch.
+    fn receive_files(&self, files: &StubFiles, group: &[HostFile]) -> Result<()> {
+        let sock = stub::file_socket_fd(self.memory_fd) as u64;
+        let flags = (libc::MSG_DONTWAIT | libc::MSG_CMSG_CLOEXEC) as u64;
+        let mut receives = Vec::with_capacity(group.len());
+        for (i, file) in group.iter().enumerate() {
+            files.send(*file)?;
+            let r = host_files::Receive::new(i, REGION_ADDR);
+            for (k, word) in r.bytes.chunks_exact(8).enumerate() {
+                let v = u64::from_ne_bytes(word.try_into().unwrap_or([0; 8]));
+                self.write_u64(0, r.offset + 8 * k as u64, v);
+            }
+            let at = BATCH_AT + (i as u64) * BATCH_ENTRY;
+            self.write_u64(0, at, libc::SYS_recvmsg as u64);
+            for (j, a) in [sock, r.msghdr, flags, 0, 0, 0].iter().enumerate() {
+                self.write_u64(0, at + 8 + 8 * j as u64, *a);
+            }
+            receives.push(r);
+        }
+        self.write_u64(0, 8, group.len() as u64);
+        let result = self.post(ST_BATCH)?;
+        let mut ok = !(-4095..0).contains(&result);
+        for (file, r) in group.iter().zip(&receives) {
+            let mut back = [0u8; 160];
+            for (k, word) in back.chunks_exact_mut(8).enumerate() {
+                word.copy_from_slice(&self.read_u64(0, r.offset + 8 * k as u64).to_ne_bytes());
+            }
+            match host_files::Receive::received(&back, file.id) {
+                (Some(fd), true) => files.hold(file.id, fd),
+                (Some(fd), false) => {
+                    ok = false;
+                    self.syscall_locked(libc::SYS_close, [fd as u64, 0, 0, 0, 0, 0])?;
+                }
+                (None, _) => ok = false,
+            }
+        }
+        if !ok {
+            files.break_off();
+            return Err(PlatformError::Stub(
+                "stub did not receive a host file".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// Hands the request already written in slot 0 to the syscall thread
@@ -540,6 +644,11 @@ impl SysProcess {
     /// Runs a system call in the stub through the syscall thread.
     fn syscall(&self, nr: i64, args: [u64; 6]) -> Result<i64> {
         let _g = lock(&self.syscall_lock);
+        self.syscall_locked(nr, args)
+    }
+
+    /// [`SysProcess::syscall`] for a caller holding `syscall_lock`.
+    fn syscall_locked(&self, nr: i64, args: [u64; 6]) -> Result<i64> {
         self.write_u64(0, 8, nr as u64);
         for (i, a) in args.iter().enumerate() {
             self.write_u64(0, 16 + 8 * i as u64, *a);
@@ -630,10 +739,11 @@ impl AddressSpace for SysProcess {
     }
 
     fn apply(&self, ops: &[SpaceOp]) -> Result<()> {
-        for chunk in ops.chunks(BATCH_MAX) {
-            let _g = lock(&self.syscall_lock);
+        let _g = lock(&self.syscall_lock);
+        let file_fds = self.file_fds(ops)?;
+        for (chunk, fds) in ops.chunks(BATCH_MAX).zip(file_fds.chunks(BATCH_MAX)) {
             for (i, op) in chunk.iter().enumerate() {
-                let (_, nr, args) = op.stub_call(self.memory_fd);
+                let (_, nr, args) = op.stub_call(self.memory_fd, fds[i]);
                 let at = BATCH_AT + (i as u64) * BATCH_ENTRY;
                 self.write_u64(0, at, nr as u64);
                 for (j, a) in args.iter().enumerate() {
@@ -650,6 +760,10 @@ impl AddressSpace for SysProcess {
             }
         }
         Ok(())
+    }
+
+    fn maps_host_files(&self) -> bool {
+        self.files.as_ref().is_some_and(StubFiles::usable)
     }
 
     fn unmap(&self, addr: u64, len: u64) -> Result<()> {

@@ -171,6 +171,40 @@ pub fn set_process_name(name: &std::ffi::CStr) {
     unsafe { libc::prctl(libc::PR_SET_NAME, name.as_ptr(), 0, 0, 0) };
 }
 
+/// Grows this process's FD table to `slots` entries (or as many as
+/// `RLIMIT_NOFILE` allows) now, while it has one thread. The Sentry and
+/// the gofer hold a host FD per file in use; once threads share the
+/// table, each time it doubles the kernel waits for an RCU grace period
+/// (`expand_fdtable`), which takes 10–30 ms on a virtual machine, in the
+/// middle of some guest's `open`.
+pub fn reserve_fd_slots(slots: u32) {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: lim is a valid out pointer.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return;
+    }
+    let top = u64::from(slots).min(lim.rlim_cur).saturating_sub(1);
+    let Ok(top) = libc::c_int::try_from(top) else {
+        return;
+    };
+    if top < 64 {
+        return;
+    }
+    // SAFETY: duplicates stdin (or fails harmlessly) onto a free high slot
+    // and closes it again; no FD of ours is touched unless that slot was
+    // in use, which F_DUPFD avoids by taking the lowest free one at or
+    // above it.
+    unsafe {
+        let fd = libc::fcntl(0, libc::F_DUPFD_CLOEXEC, top);
+        if fd >= 0 {
+            libc::close(fd);
+        }
+    }
+}
+
 /// `PR_SET_NO_NEW_PRIVS`: no exec can ever gain privileges again.
 pub fn set_no_new_privs() -> Result<()> {
     // SAFETY: prctl with integer arguments only.

@@ -4,8 +4,9 @@
  * the kernel reading a never-touched page (write from it); mprotect to
  * writable and a write that stays private; PROT_NONE and back; a child
  * touching pages its parent never did; a touch past the end of the file is
- * SIGBUS. */
+ * SIGBUS; sixty files mapped at once. */
 #include "guest.h"
+#include <dirent.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -38,6 +39,47 @@ static long mismatches(int fd, const char *map, long off, long len) {
 			bad++;
 	}
 	return bad;
+}
+
+/* Maps the first page of up to 60 files of a directory at once, then checks
+ * every mapping against the file. */
+static void many_files(const char *dir) {
+	enum { MAX = 60 };
+	static char *maps[MAX];
+	static int fds[MAX];
+	static char path[4096], buf[PG];
+	int n = 0;
+	long bad = 0;
+	DIR *d = opendir(dir);
+	if (!d) {
+		FAIL("opendir(%s)", dir);
+		return;
+	}
+	struct dirent *e;
+	while (n < MAX && (e = readdir(d))) {
+		if (e->d_type != DT_REG)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		int fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		char *m = mmap(NULL, PG, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m == MAP_FAILED) {
+			close(fd);
+			continue;
+		}
+		maps[n] = m;
+		fds[n++] = fd;
+	}
+	closedir(d);
+	for (int i = 0; i < n; i++) {
+		ssize_t got = pread(fds[i], buf, PG, 0);
+		if (got < 0 || memcmp(buf, maps[i], got) != 0)
+			bad++;
+		munmap(maps[i], PG);
+		close(fds[i]);
+	}
+	printf("many files: at least 50 = %d, mismatched = %ld\n", n >= 50, bad);
 }
 
 int main(void) {
@@ -141,5 +183,6 @@ int main(void) {
 		EXPECT_OK("munmap(past the end)", munmap(e, (pages + 1) * PG));
 	}
 	EXPECT_OK("munmap(private)", munmap(p, size));
+	many_files("/usr/lib/x86_64-linux-gnu");
 	return done();
 }

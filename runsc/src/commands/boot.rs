@@ -181,9 +181,14 @@ fn exit_code(status: libc::c_int, killed_by: Option<libc::c_int>) -> i32 {
     }
 }
 
+/// Host FDs the Sentry and the gofer make room for at start
+/// ([`sandbox::reserve_fd_slots`]).
+pub const FD_SLOTS: u32 = 4096;
+
 /// The Sentry process (PID 1 of the sandbox's PID namespace).
 fn sentry_main(config: WireConfig, gofer: OwnedFd, platform: PlatformKind) -> Result<i32> {
     sandbox::set_process_name(c"runsc-sentry");
+    sandbox::reserve_fd_slots(FD_SLOTS);
     sandbox::set_parent_death_signal()?;
     sandbox::make_mounts_private()?;
     sandbox::set_hostname(&config.hostname)?;

@@ -20,6 +20,7 @@ use std::os::unix::ffi::OsStrExt;
 /// Runs `runsc gofer`; returns the exit status.
 pub fn run(_global: &GlobalFlags, args: GoferArgs) -> Result<i32> {
     sandbox::set_process_name(c"runsc-gofer");
+    sandbox::reserve_fd_slots(super::boot::FD_SLOTS);
     let sock = take_inherited_fd(args.sock_fd, "--sock-fd")?;
     let (uid, gid) = sandbox::effective_ids();
     sandbox::enter_user_namespace(

@@ -147,6 +147,10 @@ pub fn allow_list() -> Vec<Allowed> {
         allow(SYS_fcntl, "fcntl"),
         // sentry: duplicating host FDs.
         allow(SYS_dup, "dup"),
+        // stub: a new systrap stub puts its host-file socket at its place.
+        allow(SYS_dup3, "dup3"),
+        // platform: the socket that passes host files to a systrap stub.
+        allow_arg_in(SYS_socketpair, "socketpair", 0, &[AF_UNIX as u64]),
         // stub: prctl(PR_SET_PDEATHSIG) and prctl(PR_SET_DUMPABLE) at stub
         // start, prctl(PR_SET_SYSCALL_USER_DISPATCH) in each systrap stub
         // thread; runtime: naming host threads (PR_SET_NAME). Nothing else.

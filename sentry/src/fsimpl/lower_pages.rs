@@ -10,9 +10,15 @@
 //! the fault loads its chunk and maps it (`MemoryManager::shared_fault`).
 //! The lower layer does not change under the sandbox, so a chunk once
 //! read stays right for every later mapping.
+//!
+//! Where the platform can map host files itself, mappings no one can
+//! write map the host file instead (`SharedPages::host_file`), and the
+//! host's page cache serves their faults; the chunks then serve only the
+//! Sentry's own reads of such mappings and the pages a write copies.
 
 use std::fs::File;
 use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use abi::Errno;
@@ -25,6 +31,8 @@ pub const CHUNK: u64 = 256 * 1024;
 
 /// The pages of a read-only host file, loaded on demand.
 pub struct LowerPages {
+    /// Names this file to platforms that map it themselves.
+    id: u64,
     memory: Arc<MemoryFile>,
     range: Range,
     size: u64,
@@ -41,7 +49,9 @@ impl LowerPages {
             .filter(|l| *l > 0)
             .ok_or(Errno::EINVAL)?;
         let chunks = usize::try_from(len.div_ceil(CHUNK)).map_err(|_| Errno::EFBIG)?;
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Ok(LowerPages {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             memory: memory.clone(),
             range: memory.allocate(len)?,
             size,
@@ -84,6 +94,14 @@ impl SharedPages for LowerPages {
         let chunk = usize::try_from(index * PAGE / CHUNK).map_err(|_| Errno::EFAULT)?;
         self.load(chunk)?;
         Ok(Some(self.range.offset + index * PAGE))
+    }
+
+    fn host_file(&self) -> Option<(platform::HostFile, u64)> {
+        let file = platform::HostFile {
+            id: self.id,
+            fd: self.fd.as_raw_fd(),
+        };
+        Some((file, self.range.len))
     }
 
     fn state(&self, index: u64) -> Result<PageState, Errno> {

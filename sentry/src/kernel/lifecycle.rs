@@ -750,6 +750,8 @@ pub fn execve(
     envv: Vec<Vec<u8>>,
 ) -> Result<(), Errno> {
     let kernel = task.kernel.clone();
+    // A shell's PATH search fails most of its execs here, cheaply.
+    crate::loader::check_exec(&task.fs, path)?;
     // Load into a fresh address space first: a failed exec leaves the
     // process as it was.
     let space = kernel

@@ -46,6 +46,13 @@ struct Image {
     interp: Option<Vec<u8>>,
 }
 
+/// Whether `path` names a file `execve` may run (it exists, is a regular
+/// file, has an execute bit): the checks that fail a PATH search, made
+/// before the costlier work of a new address space.
+pub fn check_exec(fs: &FsContext, path: &[u8]) -> Result<(), Errno> {
+    open_exec(fs, path).map(|_| ())
+}
+
 fn open_exec(fs: &FsContext, path: &[u8]) -> Result<(Arc<Dentry>, Arc<dyn FileOps>), Errno> {
     let d = resolve(&fs.root, &fs.cwd, path, true)?;
     let attr = d.inode.attr()?;

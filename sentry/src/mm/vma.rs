@@ -23,6 +23,14 @@ pub trait SharedPages: Send + Sync {
             None => PageState::PastEnd,
         })
     }
+
+    /// The host file with the same contents, which a platform may map
+    /// itself where no one can write (see [`platform::HostFile`]), and its
+    /// length in whole pages; `None` (the default) for objects only the
+    /// memory file holds.
+    fn host_file(&self) -> Option<(platform::HostFile, u64)> {
+        None
+    }
 }
 
 /// Where a page of a shared object is (see [`SharedPages::state`]).
