@@ -222,8 +222,9 @@ fn config_memfd(config: &WireConfig) -> Result<OwnedFd> {
     }
     // SAFETY: fd was just created and is owned by nobody else.
     let mut file = unsafe { File::from_raw_fd(fd) };
-    serde_json::to_writer(&mut file, config).context("writing the boot config")?;
-    file.flush().context("writing the boot config")?;
+    // One write, not one per JSON token.
+    let json = serde_json::to_vec(config).context("encoding the boot config")?;
+    file.write_all(&json).context("writing the boot config")?;
     file.rewind().context("rewinding the boot config")?;
     Ok(file.into())
 }
