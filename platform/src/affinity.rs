@@ -15,6 +15,7 @@
 
 use std::mem::size_of;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 /// Score (out of [`SCALE`]) at or above which a pair goes to one CPU.
 const ENTER: u32 = 512;
@@ -23,6 +24,8 @@ const LEAVE: u32 = 128;
 const SCALE: u32 = 1024;
 /// Stops a pair stays pinned before its CPU is chosen again.
 const REPIN_AFTER: u32 = 256;
+/// A stretch of guest code this long unpins its pair (see [`Pairing::ran`]).
+const LONG_RUN: Duration = Duration::from_millis(1);
 
 /// The CPUs this process was allowed when it started.
 static ALLOWED: OnceLock<libc::cpu_set_t> = OnceLock::new();
@@ -128,6 +131,17 @@ impl Pairing {
         self.pinned.is_some()
     }
 
+    /// Records how long the guest thread ran before its last stop: a
+    /// thread that computes for long stretches gains nothing from sharing
+    /// a CPU with its Sentry thread and may crowd another pinned thread, so
+    /// a long run lets the pair go, and its count of sleeps starts over.
+    pub(crate) fn ran(&mut self, time: Duration) {
+        if self.pinned.is_some() && time >= LONG_RUN {
+            self.score = 0;
+            self.release();
+        }
+    }
+
     /// Lets a pinned pair run anywhere again.
     pub(crate) fn release(&mut self) {
         if let Some((tid, _)) = self.pinned.take() {
@@ -154,6 +168,20 @@ mod tests {
             pinned = p.resume(me, false);
         }
         assert!(!pinned, "a thread that stops sleeping is let go");
+        p.release();
+    }
+
+    #[test]
+    fn a_long_run_of_guest_code_lets_the_pair_go() {
+        let me = crate::gettid();
+        let mut p = Pairing::default();
+        let mut pinned = false;
+        for i in 0..20 {
+            pinned = p.resume(me, i % 2 == 0);
+        }
+        assert!(pinned);
+        p.ran(Duration::from_millis(5));
+        assert!(!p.resume(me, true), "let go after computing for 5 ms");
         p.release();
     }
 

@@ -967,8 +967,12 @@ impl Context for SystrapContext {
         if p.word(slot, 60).load(Ordering::SeqCst) != 0 {
             futex_wake(st);
         }
+        let ran = one_cpu.then(std::time::Instant::now);
         let v = wait_stop(st, p.word(slot, 56), spin);
         ACTIVE.fetch_sub(1, Ordering::AcqRel);
+        if let Some(start) = ran {
+            self.pairing.ran(start.elapsed());
+        }
         self.running.tid.store(0, Ordering::Release);
         if v != ST_STOPPED {
             return Stop::Lost;
