@@ -186,7 +186,7 @@ fn wait_stop(word: &AtomicU32, sleeping: &AtomicU32, spin: u32) -> u32 {
 /// How many times (`pause`, about 25 ns here) the Sentry spins waiting
 /// for a guest thread's next stop: guest code between system calls often
 /// runs for tens of microseconds, and a wake-up costs as much.
-const SENTRY_SPIN: u32 = 2_000;
+const SENTRY_SPIN: u32 = 2000;
 /// How many times a stub thread spins waiting for the Sentry's answer:
 /// most system calls take the Sentry a microsecond or two, and a longer
 /// spin holds a CPU another Sentry thread may need (the Sentry tells the
@@ -757,6 +757,13 @@ impl AddressSpace for SysProcess {
                     what: "address-space change in stub",
                     err: std::io::Error::from_raw_os_error(-r as i32),
                 });
+            }
+        }
+        // A batch that needed more files than a stub keeps (a fork of a
+        // process mapping many) leaves none held: the mappings stay.
+        if let Some(files) = self.files.as_ref().filter(|f| f.full(0)) {
+            for fd in files.forget_all() {
+                self.syscall_locked(libc::SYS_close, [fd as u64, 0, 0, 0, 0, 0])?;
             }
         }
         Ok(())

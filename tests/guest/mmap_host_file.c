@@ -4,7 +4,7 @@
  * the kernel reading a never-touched page (write from it); mprotect to
  * writable and a write that stays private; PROT_NONE and back; a child
  * touching pages its parent never did; a touch past the end of the file is
- * SIGBUS; sixty files mapped at once. */
+ * SIGBUS; sixty files mapped at once, and a fork of them all. */
 #include "guest.h"
 #include <dirent.h>
 #include <setjmp.h>
@@ -72,6 +72,20 @@ static void many_files(const char *dir) {
 		fds[n++] = fd;
 	}
 	closedir(d);
+	/* A child gets all sixty mappings at once. */
+	pid_t child = fork();
+	if (child == 0) {
+		long cbad = 0;
+		for (int i = 0; i < n; i++) {
+			ssize_t got = pread(fds[i], buf, PG, 0);
+			if (got < 0 || memcmp(buf, maps[i], got) != 0)
+				cbad++;
+		}
+		_exit(cbad == 0 ? 0 : 1);
+	}
+	int status = 0;
+	waitpid(child, &status, 0);
+	printf("many files: child saw them all = %d\n", WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	for (int i = 0; i < n; i++) {
 		ssize_t got = pread(fds[i], buf, PG, 0);
 		if (got < 0 || memcmp(buf, maps[i], got) != 0)

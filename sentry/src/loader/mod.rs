@@ -86,6 +86,21 @@ pub fn load(
     mm: &MemoryManager,
     fs: &FsContext,
     path: &[u8],
+    argv: Vec<Vec<u8>>,
+    envv: Vec<Vec<u8>>,
+) -> Result<Loaded, Errno> {
+    // No guest code runs here until the load is done: the host mappings
+    // go to the platform in one batch.
+    mm.defer_host_changes();
+    let loaded = load_image(mm, fs, path, argv, envv);
+    mm.flush_host_changes()?;
+    loaded
+}
+
+fn load_image(
+    mm: &MemoryManager,
+    fs: &FsContext,
+    path: &[u8],
     mut argv: Vec<Vec<u8>>,
     envv: Vec<Vec<u8>>,
 ) -> Result<Loaded, Errno> {

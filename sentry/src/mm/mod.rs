@@ -101,6 +101,9 @@ pub struct MemoryManager {
     space: Arc<dyn AddressSpace>,
     file: Arc<MemoryFile>,
     inner: Mutex<MmInner>,
+    /// Host changes held back while the address space is being built (see
+    /// [`MemoryManager::defer_host_changes`]).
+    deferred: Mutex<Option<Vec<SpaceOp>>>,
 }
 
 struct MmInner {
@@ -139,7 +142,45 @@ impl MemoryManager {
                 auxv: (0, 0),
                 patch: patch::PatchState::default(),
             }),
+            deferred: Mutex::new(None),
         }
+    }
+
+    /// Holds back host mapping changes until [`flush_host_changes`]
+    /// (Self::flush_host_changes), which hands them to the platform in one
+    /// batch: loading a program makes a dozen mappings before any guest
+    /// code runs, each otherwise a round trip to the stub.
+    pub fn defer_host_changes(&self) {
+        let mut d = self.deferred.lock().unwrap_or_else(|e| e.into_inner());
+        d.get_or_insert_with(Vec::new);
+    }
+
+    /// Applies the changes held back since [`defer_host_changes`]
+    /// (Self::defer_host_changes) and stops holding them back.
+    pub fn flush_host_changes(&self) -> Result<(), Errno> {
+        let ops = self
+            .deferred
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        match ops {
+            Some(ops) => self.space.apply(&ops).map_err(|_| Errno::ENOMEM),
+            None => Ok(()),
+        }
+    }
+
+    /// Applies `ops` to the host address space, or holds them back.
+    fn host_apply(&self, ops: &[SpaceOp]) -> Result<(), Errno> {
+        if let Some(d) = self
+            .deferred
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            d.extend_from_slice(ops);
+            return Ok(());
+        }
+        self.space.apply(ops).map_err(|_| Errno::ENOMEM)
     }
 
     fn lock(&self) -> MutexGuard<'_, MmInner> {
@@ -214,7 +255,7 @@ impl MemoryManager {
     fn host_map(&self, vma: &Vma, start: u64, end: u64) -> Result<(), Errno> {
         let mut ops = Vec::new();
         host_map_ops(vma, start, end, self.space.maps_host_files(), &mut ops)?;
-        self.space.apply(&ops).map_err(|_| Errno::ENOMEM)
+        self.host_apply(&ops)
     }
 }
 
@@ -349,7 +390,7 @@ impl MemoryManager {
                 m.release_pages(&self.file);
             }
         }
-        self.space.unmap(addr, len).map_err(|_| Errno::ENOMEM)
+        self.host_apply(&[SpaceOp::Unmap { addr, len }])
     }
 
     /// Changes protection (`mprotect`).
@@ -403,9 +444,11 @@ impl MemoryManager {
                         // holes mprotect would refuse.
                         self.host_map(&part, part.start, part.end)?;
                     } else {
-                        self.space
-                            .protect(part.start, part.end - part.start, part.host_prot())
-                            .map_err(|_| Errno::ENOMEM)?;
+                        self.host_apply(&[SpaceOp::Protect {
+                            addr: part.start,
+                            len: part.end - part.start,
+                            prot: part.host_prot(),
+                        }])?;
                     }
                 }
                 inner.vmas.insert(part.start, part);
@@ -894,9 +937,11 @@ impl MemoryManager {
             nv.offset = 0;
             self.host_map(&nv, nv.start, nv.end)?;
         } else {
-            self.space
-                .protect(nv.start, nv.end - nv.start, nv.host_prot())
-                .map_err(|_| Errno::ENOMEM)?;
+            self.host_apply(&[SpaceOp::Protect {
+                addr: nv.start,
+                len: nv.end - nv.start,
+                prot: nv.host_prot(),
+            }])?;
         }
         inner.vmas.insert(start, nv);
         Ok(())
