@@ -32,6 +32,7 @@
 //! | 56 | the Sentry sleeps on the state word (stub must wake it) |
 //! | 60 | the stub sleeps on the state word (Sentry must wake it) |
 //! | 64 | scratch (`stack_t`, `sigaction` structures at set-up) |
+//! | 104, 112, 128.. | a guest thread's batch of address-space changes (state 7): result, count, calls |
 //! | 120 (slot 0) | 1: the seccomp fallback traps, not syscall user dispatch |
 //! | 4096.. (slot 0) | a batch of system calls for the syscall thread (state 6, count at 8) |
 //! | 2048..4096 | the trampoline's stack (a few bytes) |
@@ -83,6 +84,14 @@ const ST_EXIT: u32 = 3;
 const ST_EXITED: u32 = 4;
 const ST_CLONE: u32 = 5;
 const ST_BATCH: u32 = 6;
+/// A stopped guest thread runs a batch of address-space changes.
+const ST_RUN: u32 = 7;
+/// Where in a guest thread's slot such a batch lies, and how many fit
+/// (below the trampoline's stack); its count and result.
+const THREAD_BATCH_AT: u64 = 128;
+const THREAD_BATCH_MAX: usize = ((2048 - THREAD_BATCH_AT) / BATCH_ENTRY) as usize;
+const THREAD_BATCH_COUNT: u64 = 112;
+const THREAD_BATCH_RESULT: u64 = 104;
 /// Where in slot 0 a batch of system calls lies (number and six
 /// arguments each), and how many fit.
 const BATCH_AT: u64 = 4096;
@@ -580,6 +589,49 @@ impl SysProcess {
             .collect())
     }
 
+    /// A batch that needed more files than a stub keeps (a fork of a
+    /// process mapping many) leaves none held: the mappings stay. The
+    /// caller holds `syscall_lock`.
+    fn trim_files(&self) -> Result<()> {
+        if let Some(files) = self.files.as_ref().filter(|f| f.full(0)) {
+            for fd in files.forget_all() {
+                self.syscall_locked(libc::SYS_close, [fd as u64, 0, 0, 0, 0, 0])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Has the stopped guest thread in `slot` make `ops` (state 7), and
+    /// waits until it is stopped again.
+    fn thread_batch(&self, slot: u64, ops: &[SpaceOp], fds: &[i32]) -> Result<()> {
+        for (i, (op, fd)) in ops.iter().zip(fds).enumerate() {
+            let (_, nr, args) = op.stub_call(self.memory_fd, *fd);
+            let at = THREAD_BATCH_AT + (i as u64) * BATCH_ENTRY;
+            self.write_u64(slot, at, nr as u64);
+            for (j, a) in args.iter().enumerate() {
+                self.write_u64(slot, at + 8 + 8 * j as u64, *a);
+            }
+        }
+        self.write_u64(slot, THREAD_BATCH_COUNT, ops.len() as u64);
+        let st = self.word(slot, 0);
+        // A full barrier before reading the stub's sleep flag, as in a resume.
+        st.swap(ST_RUN, Ordering::SeqCst);
+        if self.word(slot, 60).load(Ordering::SeqCst) != 0 {
+            futex_wake(st);
+        }
+        if wait_stop(st, self.word(slot, 56), self.spin) != ST_STOPPED {
+            return Err(PlatformError::Stub("guest thread lost in a batch".into()));
+        }
+        let r = self.read_u64(slot, THREAD_BATCH_RESULT) as i64;
+        if (-4095..0).contains(&r) {
+            return Err(PlatformError::Host {
+                what: "address-space change in guest thread",
+                err: std::io::Error::from_raw_os_error(-r as i32),
+            });
+        }
+        Ok(())
+    }
+
     /// Sends `group` to the stub and has its syscall thread receive them
     /// in one batch.
     fn receive_files(&self, files: &StubFiles, group: &[HostFile]) -> Result<()> {
@@ -741,6 +793,21 @@ impl AddressSpace for SysProcess {
     fn apply(&self, ops: &[SpaceOp]) -> Result<()> {
         let _g = lock(&self.syscall_lock);
         let file_fds = self.file_fds(ops)?;
+        // The calling Sentry thread's own guest thread, stopped in stub
+        // code, makes the changes: it is awake or about to be, while the
+        // syscall thread sleeps.
+        if let Some(slot) = self
+            .my_slot()
+            .filter(|s| *s != 0 && self.word(*s, 0).load(Ordering::Acquire) == ST_STOPPED)
+        {
+            for (chunk, fds) in ops
+                .chunks(THREAD_BATCH_MAX)
+                .zip(file_fds.chunks(THREAD_BATCH_MAX))
+            {
+                self.thread_batch(slot, chunk, fds)?;
+            }
+            return self.trim_files();
+        }
         for (chunk, fds) in ops.chunks(BATCH_MAX).zip(file_fds.chunks(BATCH_MAX)) {
             for (i, op) in chunk.iter().enumerate() {
                 let (_, nr, args) = op.stub_call(self.memory_fd, fds[i]);
@@ -759,14 +826,7 @@ impl AddressSpace for SysProcess {
                 });
             }
         }
-        // A batch that needed more files than a stub keeps (a fork of a
-        // process mapping many) leaves none held: the mappings stay.
-        if let Some(files) = self.files.as_ref().filter(|f| f.full(0)) {
-            for fd in files.forget_all() {
-                self.syscall_locked(libc::SYS_close, [fd as u64, 0, 0, 0, 0, 0])?;
-            }
-        }
-        Ok(())
+        self.trim_files()
     }
 
     fn maps_host_files(&self) -> bool {
