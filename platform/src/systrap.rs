@@ -101,6 +101,16 @@ const ST_SYSCALL: u32 = 1;
 const ST_DONE: u32 = 2;
 
 const SIG_INTERRUPT: i32 = libc::SIGUSR2;
+/// The signals the stub's handler takes.
+const HANDLED_SIGNALS: [i32; 7] = [
+    libc::SIGSYS,
+    libc::SIGSEGV,
+    libc::SIGBUS,
+    libc::SIGFPE,
+    libc::SIGILL,
+    libc::SIGTRAP,
+    SIG_INTERRUPT,
+];
 /// `si_code` of a SIGSYS from syscall user dispatch (the trampoline's
 /// stops carry another).
 const SYS_USER_DISPATCH: i32 = 2;
@@ -328,22 +338,8 @@ fn set_up_stub(pid: i32, memory_fd: i32, region_off: u64, region: usize) -> Resu
     ];
     // SAFETY: the region is mapped in the Sentry for at least REGION_SIZE
     // bytes; offset 128 of slot 0 is scratch space; unaligned write of plain bytes.
+    // The syscall thread installs it ([`SysProcess::install_handlers`]).
     unsafe { std::ptr::write_unaligned((region + 128) as *mut [u64; 4], act) };
-    for sig in [
-        libc::SIGSYS,
-        libc::SIGSEGV,
-        libc::SIGBUS,
-        libc::SIGFPE,
-        libc::SIGILL,
-        libc::SIGTRAP,
-        SIG_INTERRUPT,
-    ] {
-        inject(
-            pid,
-            libc::SYS_rt_sigaction,
-            [sig as u64, REGION_ADDR + 128, 0, 8, 0, 0],
-        )?;
-    }
     let mut regs = Regs::default().0;
     // SAFETY: stopped and traced by this thread.
     if unsafe { libc::ptrace(libc::PTRACE_GETREGS, pid, 0, &mut regs) } < 0 {
@@ -422,6 +418,7 @@ impl Platform for SystrapPlatform {
             // Stub threads skip syscall user dispatch (see stub.rs).
             sp.word(0, 120).store(1, Ordering::Release);
         }
+        sp.install_handlers()?;
         let slot = sp.spawn_thread()?;
         lock(&sp.slots).by_host.insert(gettid(), slot);
         if self.spin == 0
@@ -587,6 +584,46 @@ impl SysProcess {
                 _ => -1,
             })
             .collect())
+    }
+
+    /// Has the syscall thread install the stub's signal handlers (the
+    /// `sigaction` that set-up left in slot 0's scratch space), in one
+    /// batch rather than a ptrace round trip each.
+    fn install_handlers(&self) -> Result<()> {
+        let calls: Vec<(i64, [u64; 6])> = HANDLED_SIGNALS
+            .iter()
+            .map(|sig| {
+                (
+                    libc::SYS_rt_sigaction,
+                    [*sig as u64, REGION_ADDR + 128, 0, 8, 0, 0],
+                )
+            })
+            .collect();
+        let _g = lock(&self.syscall_lock);
+        self.slot0_batch(&calls, "signal handler set-up in stub")
+    }
+
+    /// Runs `calls` in the syscall thread as one batch (state 6),
+    /// stopping at the first that fails. The caller holds `syscall_lock`.
+    fn slot0_batch(&self, calls: &[(i64, [u64; 6])], what: &'static str) -> Result<()> {
+        for chunk in calls.chunks(BATCH_MAX) {
+            for (i, (nr, args)) in chunk.iter().enumerate() {
+                let at = BATCH_AT + (i as u64) * BATCH_ENTRY;
+                self.write_u64(0, at, *nr as u64);
+                for (j, a) in args.iter().enumerate() {
+                    self.write_u64(0, at + 8 + 8 * j as u64, *a);
+                }
+            }
+            self.write_u64(0, 8, chunk.len() as u64);
+            let r = self.post(ST_BATCH)?;
+            if (-4095..0).contains(&r) {
+                return Err(PlatformError::Host {
+                    what,
+                    err: std::io::Error::from_raw_os_error(-r as i32),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// A batch that needed more files than a stub keeps (a fork of a
@@ -808,24 +845,15 @@ impl AddressSpace for SysProcess {
             }
             return self.trim_files();
         }
-        for (chunk, fds) in ops.chunks(BATCH_MAX).zip(file_fds.chunks(BATCH_MAX)) {
-            for (i, op) in chunk.iter().enumerate() {
-                let (_, nr, args) = op.stub_call(self.memory_fd, fds[i]);
-                let at = BATCH_AT + (i as u64) * BATCH_ENTRY;
-                self.write_u64(0, at, nr as u64);
-                for (j, a) in args.iter().enumerate() {
-                    self.write_u64(0, at + 8 + 8 * j as u64, *a);
-                }
-            }
-            self.write_u64(0, 8, chunk.len() as u64);
-            let r = self.post(ST_BATCH)?;
-            if (-4095..0).contains(&r) {
-                return Err(PlatformError::Host {
-                    what: "address-space change in stub",
-                    err: std::io::Error::from_raw_os_error(-r as i32),
-                });
-            }
-        }
+        let calls: Vec<(i64, [u64; 6])> = ops
+            .iter()
+            .zip(&file_fds)
+            .map(|(op, fd)| {
+                let (_, nr, args) = op.stub_call(self.memory_fd, *fd);
+                (nr, args)
+            })
+            .collect();
+        self.slot0_batch(&calls, "address-space change in stub")?;
         self.trim_files()
     }
 
