@@ -436,6 +436,7 @@ impl Platform for SystrapPlatform {
             spin: self.spin,
             last_stop: Mutex::new(None),
             trapped: false,
+            here: None,
             slept: AtomicBool::new(false),
             pairing: Pairing::default(),
         }))
@@ -911,10 +912,34 @@ pub struct SystrapContext {
     last_stop: Mutex<Option<(std::sync::Weak<dyn AddressSpace>, u64)>>,
     /// The last syscall stop was a SIGSYS (not the trampoline).
     trapped: bool,
+    /// The address space this thread last ran in, and its slot and host
+    /// thread there: looked up once, not at every stop (the weak reference
+    /// keeps the space's allocation, so its address names it).
+    here: Option<(std::sync::Weak<dyn AddressSpace>, u64, Option<i32>)>,
     /// The Sentry slept handling the last stop.
     slept: AtomicBool,
     /// Whether this thread and its Sentry thread share one CPU.
     pairing: Pairing,
+}
+
+impl SystrapContext {
+    /// This thread's slot and stub thread in `space` (which is `p`).
+    fn thread_in(
+        &mut self,
+        space: &Arc<dyn AddressSpace>,
+        p: &SysProcess,
+    ) -> Option<(u64, Option<i32>)> {
+        if let Some((w, slot, tid)) = &self.here
+            && std::ptr::addr_eq(w.as_ptr(), Arc::as_ptr(space))
+        {
+            return Some((*slot, *tid));
+        }
+        let slot = p.my_slot()?;
+        let tid = p.tid_of(slot);
+        self.here = Some((Arc::downgrade(space), slot, tid));
+        *lock(&self.last_stop) = Some((Arc::downgrade(space), slot));
+        Some((slot, tid))
+    }
 }
 
 impl Drop for SystrapContext {
@@ -1007,6 +1032,7 @@ impl Context for SystrapContext {
     fn adopt(&mut self, space: &Arc<dyn AddressSpace>, thread: u64) -> Result<()> {
         let p = proc_of(space).ok_or_else(|| PlatformError::Stub("not a systrap space".into()))?;
         p.slots_lock().by_host.insert(gettid(), thread);
+        self.here = None;
         self.pairing.release();
         if self.spin == 0
             && let Some(tid) = p.tid_of(thread)
@@ -1020,7 +1046,7 @@ impl Context for SystrapContext {
         let Some(p) = proc_of(space) else {
             return Stop::Lost;
         };
-        let Some(slot) = p.my_slot() else {
+        let Some((slot, tid)) = self.thread_in(space, p) else {
             return Stop::Lost;
         };
         if self.pending.swap(false, Ordering::AcqRel) {
@@ -1036,7 +1062,6 @@ impl Context for SystrapContext {
         }
         p.write_u64(slot, 32, regs.0.fs_base);
         p.word(slot, 52).store(0, Ordering::Release);
-        let tid = p.tid_of(slot);
         let slept = self.slept.swap(false, Ordering::AcqRel);
         // A pair on one CPU must not spin: the spinner would hold the CPU
         // the other side needs.
@@ -1077,7 +1102,6 @@ impl Context for SystrapContext {
             return Stop::Lost;
         }
         regs.0.fs_base = p.read_u64(slot, 32);
-        *lock(&self.last_stop) = Some((Arc::downgrade(space), slot));
         let signo = p.word(slot, 4).load(Ordering::Acquire) as i32;
         let code = p.word(slot, 16).load(Ordering::Acquire) as i32;
         let addr = p.read_u64(slot, 24);
