@@ -79,6 +79,23 @@ pub(crate) fn current_cpu() -> Option<usize> {
     usize::try_from(unsafe { libc::sched_getcpu() }).ok()
 }
 
+/// Moves the calling thread off CPU `cpu` to another it may run on, and
+/// leaves it free to run anywhere again: two threads that hand off by
+/// spinning must not share a CPU, and the host's scheduler, which sees
+/// both busy, may leave them so.
+pub(crate) fn step_off(cpu: usize) {
+    let Some(set) = ALLOWED.get() else {
+        return;
+    };
+    // SAFETY: CPU_ISSET reads the set only.
+    let other =
+        (0..libc::CPU_SETSIZE as usize).find(|c| *c != cpu && unsafe { libc::CPU_ISSET(*c, set) });
+    if let Some(other) = other {
+        pin(0, Some(other));
+        pin(0, None);
+    }
+}
+
 /// Pins the calling host thread and stub thread `tid` to the CPU the
 /// caller runs on, so hand-offs between them are same-CPU switches.
 pub(crate) fn pin_pair_here(tid: i32) -> Option<usize> {

@@ -50,6 +50,11 @@ std::arch::global_asm!(
     // the Sentry resumes the thread (state 2: falls through to the next
     // `3:`) or ends it (state 3).
     ".macro RVISOR_WAIT_RESUME",
+    // Note the CPU this thread stopped on (TSC_AUX holds it), so the
+    // Sentry can tell when both sides share one.
+    "rdtscp",
+    "and ecx, 0xfff",
+    "mov [rbx + 100], ecx",
     // Wake the Sentry only if it sleeps.
     "13:",
     "cmp dword ptr [rbx + 56], 0",

@@ -32,6 +32,7 @@
 //! | 56 | the Sentry sleeps on the state word (stub must wake it) |
 //! | 60 | the stub sleeps on the state word (Sentry must wake it) |
 //! | 64 | scratch (`stack_t`, `sigaction` structures at set-up) |
+//! | 100 | the CPU the stub thread last stopped on |
 //! | 104, 112, 128.. | a guest thread's batch of address-space changes (state 7): result, count, calls |
 //! | 120 (slot 0) | 1: the seccomp fallback traps, not syscall user dispatch |
 //! | 4096.. (slot 0) | a batch of system calls for the syscall thread (state 6, count at 8) |
@@ -1075,6 +1076,13 @@ impl Context for SystrapContext {
         } else {
             0
         };
+        // Spinning on one CPU would only hold it from the other side.
+        if spin > 0
+            && let Some(me) = crate::affinity::current_cpu()
+            && p.word(slot, 100).load(Ordering::Relaxed) as usize == me
+        {
+            crate::affinity::step_off(me);
+        }
         p.word(slot, 44)
             .store(spin.min(STUB_SPIN), Ordering::Release);
         if let Some(tid) = tid {
