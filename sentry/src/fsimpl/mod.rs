@@ -25,6 +25,7 @@ pub(crate) use anon_inode;
 
 pub mod dev;
 pub mod epoll;
+pub mod eventfd;
 pub mod gofer;
 pub mod host;
 pub mod lower_pages;
