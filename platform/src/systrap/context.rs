@@ -12,7 +12,7 @@ use super::{
 use crate::affinity::Pairing;
 use crate::{
     Access, AddressSpace, Context, HostSignal, Interrupter, PlatformError, Regs, Result, Stop,
-    gettid, lock, stub,
+    lock, stub,
 };
 
 #[derive(Default)]
@@ -163,7 +163,7 @@ impl SystrapContext {
 impl Context for SystrapContext {
     fn adopt(&mut self, space: &Arc<dyn AddressSpace>, thread: u64) -> Result<()> {
         let p = proc_of(space).ok_or_else(|| PlatformError::Stub("not a systrap space".into()))?;
-        p.slots_lock().by_host.insert(gettid(), thread);
+        p.take_slot(thread);
         self.here = None;
         self.pairing.release();
         if self.spin == 0

@@ -409,6 +409,7 @@ impl Platform for SystrapPlatform {
             slots: Mutex::new(Slots {
                 used: vec![false; MAX_SLOTS as usize],
                 by_host: HashMap::new(),
+                owner: HashMap::new(),
                 tids: HashMap::new(),
             }),
             syscall_lock: Mutex::new(()),
@@ -422,7 +423,7 @@ impl Platform for SystrapPlatform {
         }
         sp.install_handlers()?;
         let slot = sp.spawn_thread()?;
-        lock(&sp.slots).by_host.insert(gettid(), slot);
+        sp.take_slot(slot);
         if self.spin == 0
             && let Some(tid) = sp.tid_of(slot)
         {
@@ -444,6 +445,10 @@ struct Slots {
     used: Vec<bool>,
     /// Host thread → the slot it runs.
     by_host: HashMap<i32, u64>,
+    /// Slot → the host thread that runs it now: the last to take it. The
+    /// thread that creates a space (a forking parent) keeps its entry in
+    /// `by_host` after the child's own thread takes the slot over.
+    owner: HashMap<u64, i32>,
     /// Slot → stub thread id.
     tids: HashMap<u64, i32>,
 }
@@ -795,6 +800,25 @@ impl SysProcess {
         self.slots_lock().by_host.get(&gettid()).copied()
     }
 
+    /// The calling host thread now runs `slot` (it created the space or
+    /// adopted the thread).
+    fn take_slot(&self, slot: u64) {
+        let me = gettid();
+        let mut s = self.slots_lock();
+        s.by_host.insert(me, slot);
+        s.owner.insert(slot, me);
+    }
+
+    /// The slot the calling host thread runs, if no other thread has taken
+    /// it over since: only then is its guest thread's stop the caller's to
+    /// use.
+    fn owned_slot(&self) -> Option<u64> {
+        let me = gettid();
+        let s = self.slots_lock();
+        let slot = *s.by_host.get(&me)?;
+        (s.owner.get(&slot) == Some(&me)).then_some(slot)
+    }
+
     fn tid_of(&self, slot: u64) -> Option<i32> {
         self.slots_lock().tids.get(&slot).copied()
     }
@@ -828,7 +852,7 @@ impl AddressSpace for SysProcess {
         // code, makes the changes: it is awake or about to be, while the
         // syscall thread sleeps.
         if let Some(slot) = self
-            .my_slot()
+            .owned_slot()
             .filter(|s| *s != 0 && self.word(*s, 0).load(Ordering::Acquire) == ST_STOPPED)
         {
             for (chunk, fds) in ops
@@ -868,9 +892,16 @@ impl AddressSpace for SysProcess {
     }
 
     fn release_thread(&self) {
-        let Some(slot) = self.slots_lock().by_host.remove(&gettid()) else {
+        let me = gettid();
+        let Some(slot) = self.slots_lock().by_host.remove(&me) else {
             return;
         };
+        {
+            let mut s = self.slots_lock();
+            if s.owner.get(&slot) == Some(&me) {
+                s.owner.remove(&slot);
+            }
+        }
         let st = self.word(slot, 0);
         if st.load(Ordering::Acquire) == ST_STOPPED {
             st.store(ST_EXIT, Ordering::Release);
