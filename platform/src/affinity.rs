@@ -172,15 +172,22 @@ impl Pairing {
 mod tests {
     use super::*;
 
+    /// Twenty resumes of the calling thread, sleeping every other stop:
+    /// whether the pair ends pinned.
+    fn alternate_sleeps(p: &mut Pairing) -> bool {
+        let me = crate::gettid();
+        (0..20).fold(false, |_, i| p.resume(me, i % 2 == 0))
+    }
+
     #[test]
     fn alternating_sleeps_pin_and_quick_calls_release() {
         let me = crate::gettid();
         let mut p = Pairing::default();
-        let mut pinned = false;
-        for i in 0..20 {
-            pinned = p.resume(me, i % 2 == 0);
-        }
-        assert!(pinned, "a thread that sleeps every other stop is pinned");
+        assert!(
+            alternate_sleeps(&mut p),
+            "a thread that sleeps every other stop is pinned"
+        );
+        let mut pinned = true;
         for _ in 0..20 {
             pinned = p.resume(me, false);
         }
@@ -192,11 +199,7 @@ mod tests {
     fn a_long_run_of_guest_code_lets_the_pair_go() {
         let me = crate::gettid();
         let mut p = Pairing::default();
-        let mut pinned = false;
-        for i in 0..20 {
-            pinned = p.resume(me, i % 2 == 0);
-        }
-        assert!(pinned);
+        assert!(alternate_sleeps(&mut p));
         p.ran(Duration::from_millis(5));
         assert!(!p.resume(me, true), "let go after computing for 5 ms");
         p.release();

@@ -12,7 +12,12 @@
 //! for, or the mapping fails (the guest only hurts itself).
 
 use std::collections::HashMap;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::io::IoSlice;
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use nix::sys::socket::{
+    AddressFamily, ControlMessage, MsgFlags, SockFlag, SockType, sendmsg, socketpair,
+};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -47,21 +52,16 @@ pub(crate) struct StubFiles {
 
 /// A connected pair of datagram sockets: (the Sentry's end, the stub's end).
 pub(crate) fn socket_pair() -> Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0i32; 2];
-    // SAFETY: fds is a valid out array of two ints.
-    let r = unsafe {
-        libc::socketpair(
-            libc::AF_UNIX,
-            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
-            0,
-            fds.as_mut_ptr(),
-        )
-    };
-    if r < 0 {
-        return Err(PlatformError::last("host-file socketpair"));
-    }
-    // SAFETY: both FDs were just created and are owned by nobody else.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+    socketpair(
+        AddressFamily::Unix,
+        SockType::Datagram,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(|e| PlatformError::Host {
+        what: "host-file socketpair",
+        err: e.into(),
+    })
 }
 
 /// One `recvmsg` for the stub's syscall thread: where its `msghdr` lies
@@ -164,35 +164,18 @@ impl StubFiles {
     /// Sends `file` to the stub (it receives it with a [`Receive`]).
     pub(crate) fn send(&self, file: HostFile) -> Result<()> {
         let payload = file.id.to_ne_bytes();
-        let mut iov = libc::iovec {
-            iov_base: payload.as_ptr() as *mut libc::c_void,
-            iov_len: payload.len(),
-        };
-        let mut control = [0u64; (CMSG_SPACE / 8) as usize];
-        // SAFETY: msghdr is plain data; every pointer in it refers to a
-        // live local buffer of the stated length for the call; the control
-        // buffer is CMSG_SPACE(sizeof(int)) bytes, 8-aligned, and the
-        // CMSG_* macros stay within it.
-        let r = unsafe {
-            let mut msg: libc::msghdr = std::mem::zeroed();
-            msg.msg_iov = &mut iov;
-            msg.msg_iovlen = 1;
-            msg.msg_control = control.as_mut_ptr().cast();
-            msg.msg_controllen = CMSG_SPACE as usize;
-            let cmsg = libc::CMSG_FIRSTHDR(&msg);
-            (*cmsg).cmsg_level = libc::SOL_SOCKET;
-            (*cmsg).cmsg_type = libc::SCM_RIGHTS;
-            (*cmsg).cmsg_len = libc::CMSG_LEN(4) as usize;
-            std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<i32>(), file.fd);
-            libc::sendmsg(
-                self.socket.as_raw_fd(),
-                &msg,
-                libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
-            )
-        };
-        if r < 0 {
-            return Err(PlatformError::last("send host file to stub"));
-        }
+        let fds = [file.fd];
+        sendmsg::<()>(
+            self.socket.as_raw_fd(),
+            &[IoSlice::new(&payload)],
+            &[ControlMessage::ScmRights(&fds)],
+            MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL,
+            None,
+        )
+        .map_err(|e| PlatformError::Host {
+            what: "send host file to stub",
+            err: e.into(),
+        })?;
         Ok(())
     }
 }

@@ -142,6 +142,28 @@ pub trait Platform: Send + Sync + 'static {
     fn name(&self) -> &'static str;
 }
 
+/// A host system call's raw result: the value, or the error it encodes
+/// (`-4095..0`) as the failure of `what`.
+pub(crate) fn host_result(what: &'static str, r: i64) -> Result<i64> {
+    if (-4095..0).contains(&r) {
+        return Err(PlatformError::Host {
+            what,
+            err: std::io::Error::from_raw_os_error(-r as i32),
+        });
+    }
+    Ok(r)
+}
+
+/// `clone` flags of a new stub thread: a thread of the stub process, as
+/// the runtime's threads are (both platforms; the Sentry's seccomp filter
+/// allows exactly these).
+pub(crate) const STUB_THREAD_FLAGS: u64 = (libc::CLONE_VM
+    | libc::CLONE_FS
+    | libc::CLONE_FILES
+    | libc::CLONE_SIGHAND
+    | libc::CLONE_THREAD
+    | libc::CLONE_SYSVSEM) as u64;
+
 /// One change to an address space, for [`AddressSpace::apply`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SpaceOp {

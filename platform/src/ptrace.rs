@@ -229,13 +229,7 @@ impl StubProcess {
     fn apply(&self, tid: i32, op: SpaceOp) -> Result<()> {
         let (what, nr, args) = op.stub_call(self.memory_fd, -1);
         let r = self.inject_at(tid, stub::syscall_addr(), nr, args)?;
-        if (-4095..0).contains(&r) {
-            return Err(PlatformError::Host {
-                what,
-                err: std::io::Error::from_raw_os_error(-r as i32),
-            });
-        }
-        Ok(())
+        crate::host_result(what, r).map(|_| ())
     }
 
     fn change(&self, op: SpaceOp) -> Result<()> {
@@ -341,12 +335,7 @@ impl AddressSpace for StubProcess {
         let tid = self
             .my_thread()
             .ok_or_else(|| PlatformError::Stub("no stub thread to clone from".into()))?;
-        let flags = (libc::CLONE_VM
-            | libc::CLONE_FS
-            | libc::CLONE_FILES
-            | libc::CLONE_SIGHAND
-            | libc::CLONE_THREAD
-            | libc::CLONE_SYSVSEM) as u64;
+        let flags = crate::STUB_THREAD_FLAGS;
         let r = self.inject_at(
             tid,
             stub::clone_addr(),

@@ -22,7 +22,9 @@
 //! and answers with its pid; the stub idles until the Sentry seizes it
 //! (`PTRACE_SEIZE`: the Sentry is its grandparent).
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
 use std::sync::Mutex;
 
 use crate::{PlatformError, Result, lock, stub};
@@ -150,22 +152,16 @@ impl Zygote {
                 .map_err(|_| PlatformError::Stub("stub filter too long".into()))?,
             filter: filter.as_ptr().cast_mut(),
         };
-        let mut fds = [0i32; 2];
-        // SAFETY: fds is a valid out array of two ints.
-        if unsafe {
-            libc::socketpair(
-                libc::AF_UNIX,
-                libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
-                0,
-                fds.as_mut_ptr(),
-            )
-        } != 0
-        {
-            return Err(PlatformError::last("zygote socketpair"));
-        }
-        // SAFETY: both FDs were just created and are owned here.
-        let (ours, theirs) =
-            unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        let (ours, theirs) = socketpair(
+            AddressFamily::Unix,
+            SockType::Stream,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .map_err(|e| PlatformError::Host {
+            what: "zygote socketpair",
+            err: e.into(),
+        })?;
         let (rseq, rseq_len) = stub::rseq_area();
         let no_caps = NoCaps {
             header: [0x2008_0522, 0],

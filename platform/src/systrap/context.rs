@@ -55,6 +55,18 @@ impl SystrapContext {
         }
     }
 
+    /// The calling thread's stub process in `space`, its slot, and where
+    /// in the slot the FP state of its last stop lies, and how long it is.
+    fn fp_of(space: &Arc<dyn AddressSpace>) -> Result<(&SysProcess, u64, u64, usize)> {
+        let p = proc_of(space).ok_or_else(|| PlatformError::Stub("not a systrap space".into()))?;
+        let slot = p
+            .my_slot()
+            .ok_or_else(|| PlatformError::Stub("no stub thread".into()))?;
+        let (addr, size) =
+            Self::fp_area(p, slot).ok_or_else(|| PlatformError::Stub("bad FP state".into()))?;
+        Ok((p, slot, addr, size))
+    }
+
     /// This thread's slot and stub thread in `space` (which is `p`).
     fn thread_in(
         &mut self,
@@ -299,12 +311,7 @@ impl Context for SystrapContext {
     }
 
     fn fp_state(&mut self, space: &Arc<dyn AddressSpace>) -> Result<Vec<u8>> {
-        let p = proc_of(space).ok_or_else(|| PlatformError::Stub("not a systrap space".into()))?;
-        let slot = p
-            .my_slot()
-            .ok_or_else(|| PlatformError::Stub("no stub thread".into()))?;
-        let (addr, size) =
-            Self::fp_area(p, slot).ok_or_else(|| PlatformError::Stub("bad FP state".into()))?;
+        let (p, slot, addr, size) = Self::fp_of(space)?;
         let mut out = vec![0u8; size];
         if !p.read_stack(slot, addr, &mut out) {
             return Err(PlatformError::Stub("bad FP state".into()));
@@ -313,12 +320,7 @@ impl Context for SystrapContext {
     }
 
     fn set_fp_state(&mut self, space: &Arc<dyn AddressSpace>, state: &[u8]) -> Result<()> {
-        let p = proc_of(space).ok_or_else(|| PlatformError::Stub("not a systrap space".into()))?;
-        let slot = p
-            .my_slot()
-            .ok_or_else(|| PlatformError::Stub("no stub thread".into()))?;
-        let (addr, size) =
-            Self::fp_area(p, slot).ok_or_else(|| PlatformError::Stub("bad FP state".into()))?;
+        let (p, slot, addr, size) = Self::fp_of(space)?;
         let n = size.min(state.len());
         // Keep the frame's own software bytes (sizes, magic) intact.
         let mut buf = state[..n].to_vec();

@@ -294,14 +294,7 @@ fn inject(pid: i32, nr: i64, args: [u64; 6]) -> Result<i64> {
     if unsafe { libc::ptrace(libc::PTRACE_GETREGS, pid, 0, &mut regs) } < 0 {
         return Err(PlatformError::last("PTRACE_GETREGS"));
     }
-    let r = regs.rax as i64;
-    if (-4095..0).contains(&r) {
-        return Err(PlatformError::Host {
-            what: "stub set-up",
-            err: std::io::Error::from_raw_os_error(-r as i32),
-        });
-    }
-    Ok(r)
+    crate::host_result("stub set-up", regs.rax as i64)
 }
 
 /// Makes the calling thread the tracer of idle stub `pid` (a zygote's
@@ -606,21 +599,9 @@ impl SysProcess {
     /// stopping at the first that fails. The caller holds `syscall_lock`.
     fn slot0_batch(&self, calls: &[(i64, [u64; 6])], what: &'static str) -> Result<()> {
         for chunk in calls.chunks(BATCH_MAX) {
-            for (i, (nr, args)) in chunk.iter().enumerate() {
-                let at = BATCH_AT + (i as u64) * BATCH_ENTRY;
-                self.write_u64(0, at, *nr as u64);
-                for (j, a) in args.iter().enumerate() {
-                    self.write_u64(0, at + 8 + 8 * j as u64, *a);
-                }
-            }
+            self.write_calls(0, BATCH_AT, chunk);
             self.write_u64(0, 8, chunk.len() as u64);
-            let r = self.post(ST_BATCH)?;
-            if (-4095..0).contains(&r) {
-                return Err(PlatformError::Host {
-                    what,
-                    err: std::io::Error::from_raw_os_error(-r as i32),
-                });
-            }
+            crate::host_result(what, self.post(ST_BATCH)?)?;
         }
         Ok(())
     }
@@ -639,16 +620,9 @@ impl SysProcess {
 
     /// Has the stopped guest thread in `slot` make `ops` (state 7), and
     /// waits until it is stopped again.
-    fn thread_batch(&self, slot: u64, ops: &[SpaceOp], fds: &[i32]) -> Result<()> {
-        for (i, (op, fd)) in ops.iter().zip(fds).enumerate() {
-            let (_, nr, args) = op.stub_call(self.memory_fd, *fd);
-            let at = THREAD_BATCH_AT + (i as u64) * BATCH_ENTRY;
-            self.write_u64(slot, at, nr as u64);
-            for (j, a) in args.iter().enumerate() {
-                self.write_u64(slot, at + 8 + 8 * j as u64, *a);
-            }
-        }
-        self.write_u64(slot, THREAD_BATCH_COUNT, ops.len() as u64);
+    fn thread_batch(&self, slot: u64, calls: &[(i64, [u64; 6])]) -> Result<()> {
+        self.write_calls(slot, THREAD_BATCH_AT, calls);
+        self.write_u64(slot, THREAD_BATCH_COUNT, calls.len() as u64);
         let st = self.word(slot, 0);
         // A full barrier before reading the stub's sleep flag, as in a resume.
         st.swap(ST_RUN, Ordering::SeqCst);
@@ -659,13 +633,19 @@ impl SysProcess {
             return Err(PlatformError::Stub("guest thread lost in a batch".into()));
         }
         let r = self.read_u64(slot, THREAD_BATCH_RESULT) as i64;
-        if (-4095..0).contains(&r) {
-            return Err(PlatformError::Host {
-                what: "address-space change in guest thread",
-                err: std::io::Error::from_raw_os_error(-r as i32),
-            });
+        crate::host_result("address-space change in guest thread", r).map(|_| ())
+    }
+
+    /// Writes `calls` (number and six arguments each, [`BATCH_ENTRY`]
+    /// bytes apart) into `slot` from offset `at`, for a batch.
+    fn write_calls(&self, slot: u64, at: u64, calls: &[(i64, [u64; 6])]) {
+        for (i, (nr, args)) in calls.iter().enumerate() {
+            let entry = at + (i as u64) * BATCH_ENTRY;
+            self.write_u64(slot, entry, *nr as u64);
+            for (j, a) in args.iter().enumerate() {
+                self.write_u64(slot, entry + 8 + 8 * j as u64, *a);
+            }
         }
-        Ok(())
     }
 
     /// Sends `group` to the stub and has its syscall thread receive them
@@ -674,6 +654,7 @@ impl SysProcess {
         let sock = stub::file_socket_fd(self.memory_fd) as u64;
         let flags = (libc::MSG_DONTWAIT | libc::MSG_CMSG_CLOEXEC) as u64;
         let mut receives = Vec::with_capacity(group.len());
+        let mut calls = Vec::with_capacity(group.len());
         for (i, file) in group.iter().enumerate() {
             files.send(*file)?;
             let r = host_files::Receive::new(i, REGION_ADDR);
@@ -681,16 +662,13 @@ impl SysProcess {
                 let v = u64::from_ne_bytes(word.try_into().unwrap_or([0; 8]));
                 self.write_u64(0, r.offset + 8 * k as u64, v);
             }
-            let at = BATCH_AT + (i as u64) * BATCH_ENTRY;
-            self.write_u64(0, at, libc::SYS_recvmsg as u64);
-            for (j, a) in [sock, r.msghdr, flags, 0, 0, 0].iter().enumerate() {
-                self.write_u64(0, at + 8 + 8 * j as u64, *a);
-            }
+            calls.push((libc::SYS_recvmsg, [sock, r.msghdr, flags, 0, 0, 0]));
             receives.push(r);
         }
-        self.write_u64(0, 8, group.len() as u64);
+        self.write_calls(0, BATCH_AT, &calls);
+        self.write_u64(0, 8, calls.len() as u64);
         let result = self.post(ST_BATCH)?;
-        let mut ok = !(-4095..0).contains(&result);
+        let mut ok = crate::host_result("host file receive in stub", result).is_ok();
         for (file, r) in group.iter().zip(&receives) {
             let mut back = [0u8; 160];
             for (k, word) in back.chunks_exact_mut(8).enumerate() {
@@ -745,14 +723,7 @@ impl SysProcess {
     }
 
     fn checked(&self, what: &'static str, nr: i64, args: [u64; 6]) -> Result<()> {
-        let r = self.syscall(nr, args)?;
-        if (-4095..0).contains(&r) {
-            return Err(PlatformError::Host {
-                what,
-                err: std::io::Error::from_raw_os_error(-r as i32),
-            });
-        }
-        Ok(())
+        crate::host_result(what, self.syscall(nr, args)?).map(|_| ())
     }
 
     /// Clones a new guest thread into a free slot; returns the slot once
@@ -771,13 +742,7 @@ impl SysProcess {
         self.word(slot, 0).store(ST_RUNNING, Ordering::Release);
         let tid = {
             let _g = lock(&self.syscall_lock);
-            let flags = (libc::CLONE_VM
-                | libc::CLONE_FS
-                | libc::CLONE_FILES
-                | libc::CLONE_SIGHAND
-                | libc::CLONE_THREAD
-                | libc::CLONE_SYSVSEM) as u64;
-            self.write_u64(0, 16, flags);
+            self.write_u64(0, 16, crate::STUB_THREAD_FLAGS);
             self.write_u64(0, 24, REGION_ADDR + slot * SLOT_SIZE);
             self.post(ST_CLONE)?
         };
@@ -848,21 +813,6 @@ impl AddressSpace for SysProcess {
     fn apply(&self, ops: &[SpaceOp]) -> Result<()> {
         let _g = lock(&self.syscall_lock);
         let file_fds = self.file_fds(ops)?;
-        // The calling Sentry thread's own guest thread, stopped in stub
-        // code, makes the changes: it is awake or about to be, while the
-        // syscall thread sleeps.
-        if let Some(slot) = self
-            .owned_slot()
-            .filter(|s| *s != 0 && self.word(*s, 0).load(Ordering::Acquire) == ST_STOPPED)
-        {
-            for (chunk, fds) in ops
-                .chunks(THREAD_BATCH_MAX)
-                .zip(file_fds.chunks(THREAD_BATCH_MAX))
-            {
-                self.thread_batch(slot, chunk, fds)?;
-            }
-            return self.trim_files();
-        }
         let calls: Vec<(i64, [u64; 6])> = ops
             .iter()
             .zip(&file_fds)
@@ -871,7 +821,20 @@ impl AddressSpace for SysProcess {
                 (nr, args)
             })
             .collect();
-        self.slot0_batch(&calls, "address-space change in stub")?;
+        // The calling Sentry thread's own guest thread, stopped in stub
+        // code, makes the changes: it is awake or about to be, while the
+        // syscall thread sleeps.
+        match self
+            .owned_slot()
+            .filter(|s| *s != 0 && self.word(*s, 0).load(Ordering::Acquire) == ST_STOPPED)
+        {
+            Some(slot) => {
+                for chunk in calls.chunks(THREAD_BATCH_MAX) {
+                    self.thread_batch(slot, chunk)?;
+                }
+            }
+            None => self.slot0_batch(&calls, "address-space change in stub")?,
+        }
         self.trim_files()
     }
 

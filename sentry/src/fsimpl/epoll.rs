@@ -17,9 +17,7 @@ use crate::kernel::process::lock;
 use crate::kernel::waitqueue::{WaitQueue, Waker};
 use crate::mm::UserPtr;
 use crate::syscalls::{SyscallResult, arg_fd};
-use crate::vfs::{
-    Dentry, FileDescription, FileDescription as Fd, FileOps, FileRef, S_IFDIR, S_IFREG,
-};
+use crate::vfs::{FileDescription as Fd, FileOps, FileRef, S_IFDIR, S_IFREG};
 
 const EPOLL_CLOEXEC: u32 = 0o2000000;
 const EPOLLIN: u32 = 0x1;
@@ -147,12 +145,11 @@ fn create(task: &mut Task, flags: u32) -> SyscallResult {
         watches: Mutex::new(Vec::new()),
         queue: WaitQueue::default(),
     });
-    let dentry = Dentry::detached(b"anon_inode:[eventpoll]".to_vec(), inode.clone());
-    let file = FileDescription::new(dentry, Arc::new(EpollOps { inode }), 2);
-    let limit = u32::try_from(task.rlimit(7)).unwrap_or(u32::MAX);
-    Ok(task
-        .fds
-        .insert(file, flags & EPOLL_CLOEXEC != 0, 0, limit)? as u64)
+    let ops = Arc::new(EpollOps {
+        inode: inode.clone(),
+    });
+    let cloexec = flags & EPOLL_CLOEXEC != 0;
+    Ok(super::install_anon_file(task, "eventpoll", inode, ops, 0, cloexec)? as u64)
 }
 
 /// `epoll_create(size)`.

@@ -13,7 +13,7 @@ use crate::kernel::Task;
 use crate::kernel::process::lock;
 use crate::kernel::waitqueue::WaitQueue;
 use crate::syscalls::SyscallResult;
-use crate::vfs::{Dentry, FileDescription, FileOps, Whence};
+use crate::vfs::{FileOps, Whence};
 
 const EFD_SEMAPHORE: u32 = 1;
 const EFD_CLOEXEC: u32 = 0o2000000;
@@ -100,14 +100,11 @@ pub fn eventfd2(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         semaphore: flags & EFD_SEMAPHORE != 0,
         queue: WaitQueue::default(),
     });
-    let dentry = Dentry::detached(b"anon_inode:[eventfd]".to_vec(), inode.clone());
-    let file = FileDescription::new(
-        dentry,
-        Arc::new(EventfdOps { inode }),
-        2 | (flags & EFD_NONBLOCK),
-    );
-    let limit = u32::try_from(task.rlimit(7)).unwrap_or(u32::MAX);
-    Ok(task.fds.insert(file, flags & EFD_CLOEXEC != 0, 0, limit)? as u64)
+    let ops = Arc::new(EventfdOps {
+        inode: inode.clone(),
+    });
+    let (status, cloexec) = (flags & EFD_NONBLOCK, flags & EFD_CLOEXEC != 0);
+    Ok(super::install_anon_file(task, "eventfd", inode, ops, status, cloexec)? as u64)
 }
 
 /// `eventfd(initval)`: `eventfd2` without flags.

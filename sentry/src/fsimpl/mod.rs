@@ -37,6 +37,23 @@ pub mod signalfd;
 pub mod socket;
 pub mod tmpfs;
 
+/// Opens a new anonymous-inode file, `anon_inode:[kind]` (epoll,
+/// eventfd, pidfd, signalfd), read-write with `status` flags added
+/// (`O_NONBLOCK`), in `task`'s FD table.
+pub fn install_anon_file(
+    task: &crate::kernel::Task,
+    kind: &str,
+    inode: std::sync::Arc<dyn crate::vfs::Inode>,
+    ops: std::sync::Arc<dyn crate::vfs::FileOps>,
+    status: u32,
+    cloexec: bool,
+) -> Result<i32, abi::Errno> {
+    let dentry = crate::vfs::Dentry::detached(format!("anon_inode:[{kind}]").into_bytes(), inode);
+    let file = crate::vfs::FileDescription::new(dentry, ops, 2 | status);
+    let limit = u32::try_from(task.rlimit(7)).unwrap_or(u32::MAX);
+    task.fds.insert(file, cloexec, 0, limit)
+}
+
 /// Attributes of an anonymous inode (`anon_inode:[...]`: epoll, pidfd,
 /// signalfd): one shared inode on the anonymous-inode file system.
 pub fn anon_attr() -> crate::vfs::Attr {

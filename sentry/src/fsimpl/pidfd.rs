@@ -7,7 +7,7 @@ use abi::Errno;
 
 use crate::kernel::waitqueue::WaitQueue;
 use crate::kernel::{Task, ThreadGroup};
-use crate::vfs::{Dentry, FileDescription, FileOps, FileRef};
+use crate::vfs::{FileOps, FileRef};
 
 /// The inode of a pidfd.
 pub struct PidfdInode {
@@ -47,10 +47,10 @@ pub fn install(task: &Task, tg: &Arc<ThreadGroup>) -> Result<i32, Errno> {
         events: tg.thread_events.clone(),
         pid: tg.pid,
     });
-    let dentry = Dentry::detached(b"anon_inode:[pidfd]".to_vec(), inode.clone());
-    let file = FileDescription::new(dentry, Arc::new(PidfdOps { inode }), 2);
-    let limit = u32::try_from(task.rlimit(7)).unwrap_or(u32::MAX);
-    task.fds.insert(file, true, 0, limit)
+    let ops = Arc::new(PidfdOps {
+        inode: inode.clone(),
+    });
+    super::install_anon_file(task, "pidfd", inode, ops, 0, true)
 }
 
 /// The pid a pidfd refers to.

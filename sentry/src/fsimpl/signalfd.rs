@@ -16,7 +16,7 @@ use crate::kernel::waitqueue::WaitQueue;
 use crate::kernel::{Kernel, Task};
 use crate::mm::UserPtr;
 use crate::syscalls::{SyscallResult, arg_fd};
-use crate::vfs::{Dentry, FileDescription, FileOps};
+use crate::vfs::FileOps;
 
 const SFD_CLOEXEC: u32 = 0o2000000;
 const SFD_NONBLOCK: u32 = 0o4000;
@@ -222,14 +222,11 @@ pub fn signalfd4(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         kernel: Arc::downgrade(&task.kernel),
         queue: WaitQueue::default(),
     });
-    let dentry = Dentry::detached(b"anon_inode:[signalfd]".to_vec(), inode.clone());
-    let file = FileDescription::new(
-        dentry,
-        Arc::new(SignalfdOps { inode }),
-        2 | (flags & SFD_NONBLOCK),
-    );
-    let limit = u32::try_from(task.rlimit(7)).unwrap_or(u32::MAX);
-    Ok(task.fds.insert(file, flags & SFD_CLOEXEC != 0, 0, limit)? as u64)
+    let ops = Arc::new(SignalfdOps {
+        inode: inode.clone(),
+    });
+    let (status, cloexec) = (flags & SFD_NONBLOCK, flags & SFD_CLOEXEC != 0);
+    Ok(super::install_anon_file(task, "signalfd", inode, ops, status, cloexec)? as u64)
 }
 
 /// `signalfd(fd, mask, sizemask)`: `signalfd4` without flags.

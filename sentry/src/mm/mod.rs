@@ -172,6 +172,21 @@ impl MemoryManager {
         }
     }
 
+    /// Gives the host mapping of `vma` its current protection
+    /// ([`Vma::host_prot`]). A shared object's pages are mapped again
+    /// rather than protected: pages not loaded yet, or past the object's
+    /// end, leave holes `mprotect` would refuse.
+    fn host_reprotect(&self, vma: &Vma) -> Result<(), Errno> {
+        match vma.backing {
+            Backing::Shared(_) => self.host_map(vma, vma.start, vma.end),
+            Backing::Private(_) => self.host_apply(&[SpaceOp::Protect {
+                addr: vma.start,
+                len: vma.end - vma.start,
+                prot: vma.host_prot(),
+            }]),
+        }
+    }
+
     /// Applies `ops` to the host address space, or holds them back.
     fn host_apply(&self, ops: &[SpaceOp]) -> Result<(), Errno> {
         if let Some(d) = self
@@ -352,18 +367,7 @@ impl MemoryManager {
             for mut part in [before, middle, after].into_iter().flatten() {
                 if part.start >= addr && part.end <= end {
                     part.prot = prot;
-                    if matches!(part.backing, Backing::Shared(_)) {
-                        // Mapped again rather than protected: pages not
-                        // loaded yet, or past the object's end, leave
-                        // holes mprotect would refuse.
-                        self.host_map(&part, part.start, part.end)?;
-                    } else {
-                        self.host_apply(&[SpaceOp::Protect {
-                            addr: part.start,
-                            len: part.end - part.start,
-                            prot: part.host_prot(),
-                        }])?;
-                    }
+                    self.host_reprotect(&part)?;
                 }
                 inner.vmas.insert(part.start, part);
             }
@@ -751,10 +755,8 @@ impl MemoryManager {
         let mut inner = self.lock();
         let v = inner.vmas.get_mut(&addr).ok_or(Errno::EFAULT)?;
         v.cow = true;
-        // Mapped again rather than protected: the object may end before
-        // the mapping does, leaving a hole mprotect would refuse.
         let v = v.clone();
-        self.host_map(&v, v.start, v.end)
+        self.host_reprotect(&v)
     }
 
     /// Breaks copy-on-write for a write at `addr` in the VMA at `start`: a
@@ -851,11 +853,7 @@ impl MemoryManager {
             nv.offset = 0;
             self.host_map(&nv, nv.start, nv.end)?;
         } else {
-            self.host_apply(&[SpaceOp::Protect {
-                addr: nv.start,
-                len: nv.end - nv.start,
-                prot: nv.host_prot(),
-            }])?;
+            self.host_reprotect(&nv)?;
         }
         inner.vmas.insert(start, nv);
         Ok(())
