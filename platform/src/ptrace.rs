@@ -105,6 +105,8 @@ struct InterruptState {
     pending: AtomicBool,
     /// The stub thread currently running for this context (0 = none).
     running_tid: AtomicI32,
+    /// The stub process that thread belongs to (its thread-group id).
+    running_pid: AtomicI32,
 }
 
 /// A stub process: one guest address space.
@@ -165,7 +167,7 @@ fn get_regs(tid: i32) -> Result<libc::user_regs_struct> {
 }
 
 impl StubProcess {
-    /// The host pid of the stub (for diagnostics).
+    /// The host pid of the stub: its thread-group id.
     pub fn pid(&self) -> i32 {
         self.pid
     }
@@ -401,6 +403,9 @@ impl Context for PtraceContext {
         if unsafe { libc::ptrace(libc::PTRACE_SETREGS, tid, 0, &regs.0) } < 0 {
             return Stop::Lost;
         }
+        self.interrupted
+            .running_pid
+            .store(stub.pid(), Ordering::Release);
         self.interrupted.running_tid.store(tid, Ordering::Release);
         // An interrupt that raced with the store above is caught here.
         if self.interrupted.pending.swap(false, Ordering::AcqRel) {
@@ -462,9 +467,10 @@ impl Context for PtraceContext {
         Interrupter::new(move || {
             state.pending.store(true, Ordering::Release);
             let tid = state.running_tid.load(Ordering::Acquire);
+            let pid = state.running_pid.load(Ordering::Acquire);
             if tid > 0 {
                 // SAFETY: signals a stub thread of ours; no memory involved.
-                unsafe { libc::syscall(libc::SYS_tgkill, tid, tid, libc::SIGSTOP) };
+                unsafe { libc::syscall(libc::SYS_tgkill, pid, tid, libc::SIGSTOP) };
             }
         })
     }

@@ -1,5 +1,7 @@
 /* Synchronous faults caught by SA_SIGINFO handlers: SIGSEGV (NULL write:
- * SEGV_MAPERR at 0; write to PROT_READ page: SEGV_ACCERR at the address),
+ * SEGV_MAPERR at 0; write to PROT_READ page: SEGV_ACCERR at the address;
+ * a jump into a page without PROT_EXEC: SEGV_ACCERR at the page; a
+ * non-canonical address: SI_KERNEL at 0),
  * SIGBUS past the end of a file mapping (BUS_ADRERR), recovery with
  * siglongjmp; a blocked or ignored SIGSEGV still kills. */
 #include "guest.h"
@@ -21,7 +23,10 @@ static void handler(int sig, siginfo_t *si, void *uc) {
 
 static const char *code_name(int sig, int code) {
 	if (sig == SIGSEGV)
-		return code == SEGV_MAPERR ? "SEGV_MAPERR" : code == SEGV_ACCERR ? "SEGV_ACCERR" : "other";
+		return code == SEGV_MAPERR   ? "SEGV_MAPERR"
+		       : code == SEGV_ACCERR ? "SEGV_ACCERR"
+		       : code == SI_KERNEL   ? "SI_KERNEL"
+		                             : "other";
 	if (sig == SIGBUS)
 		return code == BUS_ADRERR ? "BUS_ADRERR" : code == BUS_OBJERR ? "BUS_OBJERR" : "other";
 	return "other";
@@ -61,6 +66,18 @@ int main(void) {
 	FAULT("read unmapped page", (void)*(volatile char *)(none + 8), none + 8);
 	FAULT("non-canonical address", (void)*(volatile char *)0x8000000000000000ul, 0);
 
+	/* Instruction fetches: from a writable page without PROT_EXEC (the
+	 * page holds a `ret`), from PROT_NONE, from no mapping at all. */
+	char *rw = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	rw[0] = (char)0xc3;
+	FAULT("jump to a page without PROT_EXEC", ((void (*)(void))rw)(), rw);
+	CHECK(mprotect(rw, 4096, PROT_READ | PROT_EXEC) == 0);
+	FAULT("jump to the same page made executable", ((void (*)(void))rw)(), 0);
+	CHECK(mprotect(rw, 4096, PROT_NONE) == 0);
+	FAULT("jump to a PROT_NONE page", ((void (*)(void))rw)(), rw);
+	munmap(rw, 4096);
+	FAULT("jump to an unmapped page", ((void (*)(void))rw)(), rw);
+
 	int fd = open("small", O_RDWR | O_CREAT | O_TRUNC, 0644);
 	CHECK(write(fd, "0123456789", 10) == 10);
 	char *fm = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -70,6 +87,12 @@ int main(void) {
 	FAULT("write past end of file mapping", fm[2 * 4096] = 1, fm + 2 * 4096);
 	CHECK(ftruncate(fd, 5000) == 0);
 	printf("after growing the file the second page reads zero = %d\n", fm[4096 + 5] == 0);
+	/* A page of a read-only shared mapping never touched: the mapping
+	 * covers it, so the write is SEGV_ACCERR, not SEGV_MAPERR. */
+	char *rofm = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	CHECK(rofm != MAP_FAILED);
+	FAULT("write to an untouched read-only file page", rofm[3] = 1, rofm + 3);
+	FAULT("read it", (void)*(volatile char *)(rofm + 3), 0);
 	printf("handler ran %d times\n", hits);
 
 	fflush(stdout);

@@ -148,6 +148,25 @@ impl SystrapContext {
         true
     }
 
+    /// The kind of access a page fault made, from the x86 page-fault error
+    /// code the host left in the frame (`REG_ERR`: bit 1 a write, bit 4 an
+    /// instruction fetch).
+    fn fault_access(p: &SysProcess, slot: u64, uc: u64) -> Access {
+        const REG_ERR: u64 = 19;
+        let mut b = [0u8; 8];
+        if !p.read_stack(slot, uc + MC + REG_ERR * 8, &mut b) {
+            return Access::Unknown;
+        }
+        let err = u64::from_le_bytes(b);
+        if err & 0x10 != 0 {
+            Access::Execute
+        } else if err & 0x2 != 0 {
+            Access::Write
+        } else {
+            Access::Read
+        }
+    }
+
     /// The XSAVE area the kernel saved in the frame: (address, size).
     fn fp_area(p: &SysProcess, slot: u64) -> Option<(u64, usize)> {
         let uc = p.read_u64(slot, 8);
@@ -268,7 +287,7 @@ impl Context for SystrapContext {
             }
             libc::SIGSEGV => Stop::Fault {
                 addr,
-                access: Access::Unknown,
+                access: Self::fault_access(p, slot, uc),
                 code,
             },
             libc::SIGBUS | libc::SIGFPE | libc::SIGILL | libc::SIGTRAP => {

@@ -257,21 +257,37 @@ pub fn force(task: &mut Task, info: SigInfo) {
     }
 }
 
-/// A guest memory fault the address space could not resolve itself (after
-/// copy-on-write): maps a page a shared object has grown into, makes a
-/// touch past the object's end a `SIGBUS` (`BUS_ADRERR`), and anything
-/// else the `SIGSEGV` the host reported.
-pub fn memory_fault(task: &mut Task, addr: u64, code: i32) {
+/// A guest memory fault the host reported: the address space resolves
+/// what it can (copy-on-write, pages of shared objects, a fault another
+/// thread resolved first); a touch past a shared object's end is a
+/// `SIGBUS` (`BUS_ADRERR`), anything else a `SIGSEGV` whose code says
+/// whether a mapping covers the address. A fault that is no page fault at
+/// all (a general-protection fault, `SI_KERNEL`) is passed on as it is.
+pub fn memory_fault(task: &mut Task, addr: u64, access: platform::Access, code: i32) {
+    use crate::mm::FaultOutcome;
+    use platform::Access;
     const SEGV_MAPERR: i32 = 1;
+    const SEGV_ACCERR: i32 = 2;
     const BUS_ADRERR: i32 = 2;
-    let info = if code == SEGV_MAPERR {
-        match task.mm.shared_fault(addr) {
-            crate::mm::SharedFault::Mapped => return,
-            crate::mm::SharedFault::PastEnd => SigInfo::fault(7, BUS_ADRERR, addr),
-            crate::mm::SharedFault::NotShared => SigInfo::fault(11, code, addr),
-        }
-    } else {
-        SigInfo::fault(11, code, addr)
+    if code != SEGV_MAPERR && code != SEGV_ACCERR {
+        force(task, SigInfo::fault(11, code, addr));
+        return;
+    }
+    // A fault at the instruction pointer (or inside the instruction, where
+    // it crosses into the next page) is an instruction fetch.
+    let access = match access {
+        Access::Unknown if addr.wrapping_sub(task.regs.0.rip) < 16 => Access::Execute,
+        a => a,
+    };
+    let outcome = task.mm.fault(addr, access, code == SEGV_MAPERR);
+    if outcome != FaultOutcome::Resolved {
+        tracing::debug!(tid = task.tid, addr, ?access, code, ?outcome, "guest fault");
+    }
+    let info = match outcome {
+        FaultOutcome::Resolved => return,
+        FaultOutcome::Denied => SigInfo::fault(11, SEGV_ACCERR, addr),
+        FaultOutcome::Unmapped => SigInfo::fault(11, SEGV_MAPERR, addr),
+        FaultOutcome::PastEnd => SigInfo::fault(7, BUS_ADRERR, addr),
     };
     force(task, info);
 }

@@ -310,10 +310,8 @@ impl Task {
             super::timers::guest_leave(&self.handle);
             match stop {
                 Stop::Syscall => self.syscall(),
-                Stop::Fault { addr, code, .. } => {
-                    if !self.mm.handle_fault(addr) {
-                        super::signal::memory_fault(self, addr, code);
-                    }
+                Stop::Fault { addr, access, code } => {
+                    super::signal::memory_fault(self, addr, access, code);
                 }
                 Stop::Signal(s) => {
                     if s.signo == abi::signal::SIGTRAP {

@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use abi::Errno;
-use platform::{AddressSpace, Prot, SpaceOp};
+use platform::{Access, AddressSpace, Prot, SpaceOp};
 
 use hostmap::{FAULT_AROUND, host_map_ops};
 
@@ -51,15 +51,18 @@ pub fn page_down(v: u64) -> u64 {
     v & !(PAGE - 1)
 }
 
-/// What a not-present fault in a shared mapping turned out to be.
+/// What [`MemoryManager::fault`] made of a host fault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SharedFault {
-    /// Not a shared mapping (or nothing could be done): a `SIGSEGV`.
-    NotShared,
-    /// The page exists now and was mapped: run the guest again.
-    Mapped,
-    /// Past the end of the mapped object: a `SIGBUS`.
+pub enum FaultOutcome {
+    /// The fault broke a copy-on-write or mapped a page, or the mapping
+    /// allowed the access already: run the guest again.
+    Resolved,
+    /// A page of a shared object past its end (`SIGBUS`, `BUS_ADRERR`).
     PastEnd,
+    /// No mapping covers the address (`SIGSEGV`, `SEGV_MAPERR`).
+    Unmapped,
+    /// The mapping does not allow the access (`SIGSEGV`, `SEGV_ACCERR`).
+    Denied,
 }
 
 /// A copy of an address space's layout taken at `fork`.
@@ -732,19 +735,49 @@ impl MemoryManager {
         Ok(())
     }
 
-    /// A fault the host reported at `addr`: resolves a write to a
-    /// copy-on-write page. Returns false for a real access violation.
-    pub fn handle_fault(&self, addr: u64) -> bool {
+    /// A fault the host reported at `addr`, as Linux's `handle_mm_fault`
+    /// sees it: a write to a copy-on-write page gets a copy, a page a
+    /// shared object has (or has grown into) is mapped, and a fault the
+    /// mapping allows (another thread broke the same copy-on-write first,
+    /// or changed the mapping) maps the page again and lets the guest go
+    /// on. `not_present` is the host's `SEGV_MAPERR`; an access of unknown
+    /// kind is a read or a write, not an instruction fetch.
+    pub fn fault(&self, addr: u64, access: Access, not_present: bool) -> FaultOutcome {
         let mut inner = self.lock();
-        let Some((start, cow, writable)) =
-            vma_at(&inner, addr).map(|v| (v.start, v.cow, v.prot.write))
-        else {
-            return false;
+        let Some(v) = vma_at(&inner, addr) else {
+            return FaultOutcome::Unmapped;
         };
-        if !cow || !writable {
-            return false;
+        let (start, cow, prot) = (v.start, v.cow, v.prot);
+        if cow && prot.write && matches!(access, Access::Write | Access::Unknown) {
+            return match self.break_cow_at(&mut inner, start, addr) {
+                Ok(()) => FaultOutcome::Resolved,
+                Err(_) => FaultOutcome::Denied,
+            };
         }
-        self.break_cow_at(&mut inner, start, addr).is_ok()
+        // On x86 any mapping that is not PROT_NONE can be read. A fault of
+        // unknown kind on a page not mapped is taken as a read (should it
+        // be a write the mapping denies, it faults again on the mapped
+        // page); on a mapped page it was a write.
+        let readable = prot.read || prot.write || prot.exec;
+        let allowed = match access {
+            Access::Read => readable,
+            Access::Unknown if not_present => readable,
+            Access::Write | Access::Unknown => prot.write && !cow,
+            Access::Execute => prot.exec,
+        };
+        if !allowed {
+            return FaultOutcome::Denied;
+        }
+        if let Backing::Shared(pages) = &v.backing
+            && not_present
+        {
+            return self.map_shared_page(v, pages, addr);
+        }
+        let page = page_down(addr);
+        match self.host_map(v, page, page + PAGE) {
+            Ok(()) => FaultOutcome::Resolved,
+            Err(_) => FaultOutcome::Denied,
+        }
     }
 
     /// Marks the private mapping at `addr` (which maps a file's shared
@@ -794,17 +827,10 @@ impl MemoryManager {
         Ok(())
     }
 
-    /// Resolves a not-present fault (`SEGV_MAPERR`) in a shared mapping: a
-    /// page the object now has (it grew) is mapped, one past the object's
-    /// end is a bus error.
-    pub fn shared_fault(&self, addr: u64) -> SharedFault {
-        let inner = self.lock();
-        let Some(v) = vma_at(&inner, addr) else {
-            return SharedFault::NotShared;
-        };
-        let Backing::Shared(pages) = &v.backing else {
-            return SharedFault::NotShared;
-        };
+    /// Resolves a not-present fault in a mapping of a shared object: a
+    /// page the object now has (it was loaded, or grew) is mapped with the
+    /// loaded pages around it, one past the object's end is a bus error.
+    fn map_shared_page(&self, v: &Vma, pages: &Arc<dyn SharedPages>, addr: u64) -> FaultOutcome {
         let page = addr & !(PAGE - 1);
         let index = (v.offset + (page - v.start)) / PAGE;
         match pages.page(index) {
@@ -817,13 +843,13 @@ impl MemoryManager {
                     .saturating_add(FAULT_AROUND - pos % FAULT_AROUND)
                     .min(v.end);
                 if self.host_map(v, from, to).is_ok() {
-                    SharedFault::Mapped
+                    FaultOutcome::Resolved
                 } else {
-                    SharedFault::NotShared
+                    FaultOutcome::Denied
                 }
             }
-            Ok(None) => SharedFault::PastEnd,
-            Err(_) => SharedFault::NotShared,
+            Ok(None) => FaultOutcome::PastEnd,
+            Err(_) => FaultOutcome::Denied,
         }
     }
 
