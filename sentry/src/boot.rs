@@ -92,7 +92,7 @@ pub fn run(
     use std::sync::{Arc, Mutex};
 
     use crate::fsimpl::{dev, gofer::GoferNode, host::HostFile, overlay, proc};
-    use crate::kernel::{Credentials, Kernel, Task, TaskHandle, ThreadGroup, default_rlimits};
+    use crate::kernel::{Credentials, Kernel, Task, TaskHandle, ThreadGroup};
     use crate::mm::{MemoryFile, MemoryManager};
     use crate::vfs::{Dentry, FdTable, FileDescription, FsContext, resolve};
 
@@ -240,7 +240,6 @@ pub fn run(
         tid: 1,
         pid: 1,
         creds: Credentials::default(),
-        rlimits: default_rlimits(),
         altstack: abi::signal::StackT {
             ss_flags: 2,
             ..Default::default()

@@ -204,14 +204,14 @@ pub fn clone(task: &mut Task, a: CloneArgs) -> Result<i32, Errno> {
         } else {
             Arc::new(Mutex::new(*lock(&parent_tg.actions)))
         };
-        let (pgid, sid, real_parent) = {
+        let (pgid, sid, real_parent, rlimits) = {
             let s = parent_tg.lock();
             let rp = if f & PARENT != 0 {
                 s.parent.clone()
             } else {
                 Some(parent_tg.clone())
             };
-            (s.pgid, s.sid, rp)
+            (s.pgid, s.sid, rp, s.rlimits)
         };
         let Some(real_parent) = real_parent else {
             return Err(Errno::EINVAL);
@@ -224,6 +224,7 @@ pub fn clone(task: &mut Task, a: CloneArgs) -> Result<i32, Errno> {
             sid,
             a.exit_signal,
         );
+        tg.lock().rlimits = rlimits;
         real_parent.lock().children.push(tg.clone());
         tasks.groups.insert(tid, tg.clone());
         tg
@@ -276,7 +277,6 @@ pub fn clone(task: &mut Task, a: CloneArgs) -> Result<i32, Errno> {
         tid,
         pid: tg.pid,
         creds: task.creds,
-        rlimits: task.rlimits,
         altstack: if f & VM != 0 && f & VFORK == 0 {
             StackT {
                 ss_flags: 2,

@@ -210,6 +210,9 @@ pub struct TgState {
     pub exe: Vec<u8>,
     /// `comm`.
     pub comm: Vec<u8>,
+    /// Resource limits (shared by the process's threads, inherited by its
+    /// children).
+    pub rlimits: super::task::Rlimits,
     /// Working directory path.
     pub cwd: Vec<u8>,
     /// Identity.
@@ -270,6 +273,7 @@ impl ThreadGroup {
                 fds: None,
                 exe: Vec::new(),
                 comm: Vec::new(),
+                rlimits: super::task::default_rlimits(),
                 cwd: b"/".to_vec(),
                 creds: Credentials::default(),
                 cpu_self: (0, 0),

@@ -244,8 +244,6 @@ pub struct Task {
     pub pid: i32,
     /// Identity.
     pub creds: Credentials,
-    /// Limits.
-    pub rlimits: Rlimits,
     /// The alternate signal stack.
     pub altstack: StackT,
     /// `set_tid_address` pointer.
@@ -534,7 +532,12 @@ impl Task {
 
     /// The soft limit of resource `r`.
     pub fn rlimit(&self, r: usize) -> u64 {
-        self.rlimits.get(r).map_or(u64::MAX, |l| l.0)
+        self.handle
+            .tg
+            .lock()
+            .rlimits
+            .get(r)
+            .map_or(u64::MAX, |l| l.0)
     }
 
     /// Reads a path argument (at most `PATH_MAX` bytes including the NUL).

@@ -5,7 +5,8 @@ use abi::process::Utsname;
 use zerocopy::FromZeros;
 
 use super::SyscallResult;
-use crate::kernel::{MAX_GROUPS, Task, cap};
+use crate::kernel::process::lock;
+use crate::kernel::{MAX_GROUPS, Task, ThreadGroup, cap};
 use crate::mm::UserPtr;
 
 pub(super) fn getpid(task: &mut Task, _a: &[u64; 6]) -> SyscallResult {
@@ -78,48 +79,78 @@ fn rlimit_index(r: u64) -> Result<usize, Errno> {
 
 pub(super) fn getrlimit(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let r = rlimit_index(a[0])?;
-    let (s, h) = task.rlimits[r];
+    let (s, h) = task.handle.tg.lock().rlimits[r];
     task.mm.write(UserPtr::<[u64; 2]>::new(a[1]), &[s, h])?;
     Ok(0)
 }
 
-fn set_limit(task: &mut Task, r: usize, new: [u64; 2]) -> Result<(), Errno> {
-    let (soft, hard) = (new[0], new[1]);
+/// Sets limit `r` of process `tg` to `new` (soft, hard) as `task` asks;
+/// returns the old one. Raising a hard limit takes `CAP_SYS_RESOURCE`.
+fn set_limit(
+    task: &Task,
+    tg: &ThreadGroup,
+    r: usize,
+    new: Option<[u64; 2]>,
+) -> Result<(u64, u64), Errno> {
+    let mut s = tg.lock();
+    let old = s.rlimits[r];
+    let Some([soft, hard]) = new else {
+        return Ok(old);
+    };
     if soft > hard {
         return Err(Errno::EINVAL);
     }
-    if hard > task.rlimits[r].1 && !task.creds.has_cap(cap::SYS_RESOURCE) {
+    if hard > old.1 && !task.creds.has_cap(cap::SYS_RESOURCE) {
         return Err(Errno::EPERM);
     }
-    if r == 7 && hard > 1 << 20 {
+    if r == RLIMIT_NOFILE && hard > NR_OPEN {
         return Err(Errno::EPERM);
     }
-    task.rlimits[r] = (soft, hard);
-    Ok(())
+    s.rlimits[r] = (soft, hard);
+    Ok(old)
 }
+
+/// `RLIMIT_NOFILE`, whose hard limit may not pass `fs.nr_open`.
+const RLIMIT_NOFILE: usize = 7;
+const NR_OPEN: u64 = 1 << 20;
 
 pub(super) fn setrlimit(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let r = rlimit_index(a[0])?;
     let new: [u64; 2] = task.mm.read(UserPtr::new(a[1]))?;
-    set_limit(task, r, new)?;
+    let tg = task.handle.tg.clone();
+    set_limit(task, &tg, r, Some(new))?;
     Ok(0)
 }
 
+/// `prlimit64`: another process's limits too, for a caller whose real uid
+/// is the target's real, effective and saved uid (and likewise for gids),
+/// or that has `CAP_SYS_RESOURCE` (Linux's `check_prlimit_permission`).
 pub(super) fn prlimit64(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let pid = a[0] as i32;
-    if pid != 0 && pid != task.pid {
-        return Err(Errno::ESRCH);
-    }
     let r = rlimit_index(a[1])?;
     let new: Option<[u64; 2]> = if a[2] != 0 {
         Some(task.mm.read(UserPtr::new(a[2]))?)
     } else {
         None
     };
-    let old = task.rlimits[r];
-    if let Some(n) = new {
-        set_limit(task, r, n)?;
-    }
+    let tg = if pid == 0 || pid == task.tid {
+        task.handle.tg.clone()
+    } else {
+        let target = lock(&task.kernel.tasks)
+            .threads
+            .get(&pid)
+            .map(|t| t.tg.clone())
+            .ok_or(Errno::ESRCH)?;
+        let theirs = target.lock().creds;
+        let me = task.creds;
+        let same = theirs.uid.iter().all(|&u| u == me.uid[0])
+            && theirs.gid.iter().all(|&g| g == me.gid[0]);
+        if !same && !me.has_cap(cap::SYS_RESOURCE) {
+            return Err(Errno::EPERM);
+        }
+        target
+    };
+    let old = set_limit(task, &tg, r, new)?;
     if a[3] != 0 {
         task.mm
             .write(UserPtr::<[u64; 2]>::new(a[3]), &[old.0, old.1])?;
