@@ -225,6 +225,9 @@ pub fn clone(task: &mut Task, a: CloneArgs) -> Result<i32, Errno> {
             a.exit_signal,
         );
         tg.lock().rlimits = rlimits;
+        if rlimits[0] != (u64::MAX, u64::MAX) {
+            super::timers::watch_cpu_limit(&kernel, &tg);
+        }
         real_parent.lock().children.push(tg.clone());
         tasks.groups.insert(tid, tg.clone());
         tg

@@ -1,17 +1,15 @@
 //! Timers and CPU clocks.
 //!
-//! * Interval timers (`alarm`, `setitimer`) and POSIX timers
-//!   (`timer_create`): each armed timer is a host thread that sleeps until
-//!   the deadline and acts. Arming again bumps a generation number, which
-//!   retires the old thread.
-//! * CPU clocks: a guest thread's CPU time is the host CPU time the
-//!   platform charged to its address space while that thread ran guest
-//!   code (measured around every switch into the guest); a process's is
-//!   what the host charged to the whole address space.
-//!
-//! `ITIMER_VIRTUAL`, `ITIMER_PROF` and CPU-clock POSIX timers count wall
-//! time while the process lives, not its CPU time: a busy process sees
-//! them fire on time, an idle one too early.
+//! * Every timer (`alarm`, `setitimer`, `timer_create`, the `RLIMIT_CPU`
+//!   watch) is an [`IntervalTimer`]: a deadline on a [`TimerClock`], a
+//!   period, and a host thread that sleeps until the deadline and acts.
+//!   Arming again bumps a generation number, which retires the old thread.
+//! * CPU clocks: a guest thread's CPU time is the time it spent running
+//!   guest code (measured around every switch into the guest); a
+//!   process's is the sum over its threads, exited ones included. A timer
+//!   on a CPU clock sleeps for the time left divided by the threads that
+//!   could be spending it, then looks again: an idle process's
+//!   `ITIMER_VIRTUAL` never fires, a busy one's fires on time.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Condvar, Mutex, Weak};
@@ -23,16 +21,57 @@ use abi::signal::SigInfo;
 use super::process::{TaskHandle, lock, sigbit};
 use super::{Kernel, ThreadGroup};
 
-/// One timer: a deadline, a period, and the host thread that waits.
+/// The clock a timer's deadline is measured on.
+#[derive(Clone, Default)]
+pub enum TimerClock {
+    /// Monotonic wall time.
+    #[default]
+    Wall,
+    /// A process's CPU time.
+    Process(Weak<ThreadGroup>),
+    /// A thread's CPU time.
+    Thread(Weak<TaskHandle>),
+}
+
+impl TimerClock {
+    /// The clock's reading in ns; `None` once what it measures is gone.
+    pub fn now(&self) -> Option<u64> {
+        match self {
+            TimerClock::Wall => Some(wall_ns()),
+            TimerClock::Process(g) => g.upgrade().map(|g| process_cpu_ns(&g)),
+            TimerClock::Thread(t) => t.upgrade().map(|t| thread_cpu_ns(&t)),
+        }
+    }
+
+    /// How long to sleep before `left` ns of this clock can have passed:
+    /// a process's threads together spend CPU time faster than wall time.
+    fn wall_wait(&self, left: u64) -> Duration {
+        let runners = match self {
+            TimerClock::Process(g) => g.upgrade().map_or(1, |g| g.lock().threads.len().max(1)),
+            _ => 1,
+        };
+        Duration::from_nanos(left / runners as u64)
+    }
+}
+
+/// Monotonic wall time in ns since the Sentry started.
+pub fn wall_ns() -> u64 {
+    boot_instant().elapsed().as_nanos() as u64
+}
+
+/// One timer: a deadline on its clock, a period, and the host thread that
+/// waits.
 #[derive(Default)]
 pub struct IntervalTimer {
     state: Mutex<TimerState>,
     cv: Condvar,
 }
 
-#[derive(Default, Clone, Copy)]
+#[derive(Default, Clone)]
 struct TimerState {
-    deadline: Option<Instant>,
+    clock: TimerClock,
+    /// On `clock`, ns.
+    deadline: Option<u64>,
     interval: Duration,
     generation: u64,
 }
@@ -40,27 +79,36 @@ struct TimerState {
 impl IntervalTimer {
     /// (time left, interval) of the timer.
     pub fn get(&self) -> (Duration, Duration) {
-        let s = *lock(&self.state);
-        let left = s.deadline.map_or(Duration::ZERO, |d| {
-            d.saturating_duration_since(Instant::now())
-        });
+        let s = lock(&self.state).clone();
+        let left = match (s.deadline, s.clock.now()) {
+            (Some(d), Some(now)) => Duration::from_nanos(d.saturating_sub(now)),
+            _ => Duration::ZERO,
+        };
         (left, s.interval)
     }
 
-    /// Arms (or with a zero value, disarms) an interval timer that sends
-    /// `signo` to the process; returns the old (time left, interval).
+    /// Arms (or with a zero value, disarms) an interval timer on `clock`
+    /// that sends `signo` to the process; returns the old (time left,
+    /// interval).
     pub fn set(
         self: &Arc<Self>,
         kernel: &Arc<Kernel>,
         tg: &Arc<ThreadGroup>,
         signo: i32,
+        clock: TimerClock,
         value: Duration,
         interval: Duration,
     ) -> (Duration, Duration) {
         let kernel = Arc::downgrade(kernel);
         let tg = Arc::downgrade(tg);
-        let deadline = (!value.is_zero()).then(|| Instant::now() + value);
-        self.arm(deadline, interval, move |_| {
+        let deadline = (!value.is_zero())
+            .then(|| {
+                clock
+                    .now()
+                    .map(|now| now.saturating_add(value.as_nanos() as u64))
+            })
+            .flatten();
+        self.arm(clock, deadline, interval, move |_| {
             let (Some(k), Some(g)) = (kernel.upgrade(), tg.upgrade()) else {
                 return false;
             };
@@ -72,13 +120,14 @@ impl IntervalTimer {
         })
     }
 
-    /// Arms the timer for `deadline` (or disarms it), repeating every
-    /// `interval` if nonzero; `fire(expirations)` runs at each expiry on the
-    /// timer's thread and returns false to stop it. Returns the old (time
-    /// left, interval).
-    fn arm(
+    /// Arms the timer for `deadline` on `clock` (or disarms it), repeating
+    /// every `interval` if nonzero; `fire(expirations)` runs at each expiry
+    /// on the timer's thread and returns false to stop it. Returns the old
+    /// (time left, interval).
+    pub fn arm(
         self: &Arc<Self>,
-        deadline: Option<Instant>,
+        clock: TimerClock,
+        deadline: Option<u64>,
         interval: Duration,
         mut fire: impl FnMut(u64) -> bool + Send + 'static,
     ) -> (Duration, Duration) {
@@ -86,6 +135,7 @@ impl IntervalTimer {
         let generation = {
             let mut s = lock(&self.state);
             s.generation += 1;
+            s.clock = clock.clone();
             s.deadline = deadline;
             s.interval = interval;
             s.generation
@@ -98,46 +148,52 @@ impl IntervalTimer {
         let _ = std::thread::Builder::new()
             .name("timer".into())
             .spawn(move || {
-                loop {
-                    let mut s = lock(&timer.state);
-                    let d = loop {
-                        if s.generation != generation {
-                            return;
-                        }
-                        let Some(d) = s.deadline else {
-                            return;
-                        };
-                        let now = Instant::now();
-                        if now >= d {
-                            break d;
-                        }
-                        s = timer
-                            .cv
-                            .wait_timeout(s, d - now)
-                            .map(|(g, _)| g)
-                            .unwrap_or_else(|e| e.into_inner().0);
-                    };
-                    // Periods missed while late count as expirations too.
-                    let mut expirations = 1u64;
-                    s.deadline = if s.interval.is_zero() {
-                        None
-                    } else {
-                        let late = Instant::now().saturating_duration_since(d);
-                        let missed = (late.as_nanos() / s.interval.as_nanos()) as u64;
-                        expirations += missed;
-                        let step = s
-                            .interval
-                            .saturating_mul(u32::try_from(missed + 1).unwrap_or(u32::MAX));
-                        Some(d + step)
-                    };
-                    let again = s.deadline.is_some();
-                    drop(s);
+                while let Some(expirations) = timer.wait_expiry(&clock, generation) {
+                    let again = lock(&timer.state).deadline.is_some();
                     if !fire(expirations) || !again {
                         return;
                     }
                 }
             });
         old
+    }
+
+    /// Sleeps until the deadline of arming `generation` passes on `clock`;
+    /// moves the deadline on by the period (or clears it) and returns the
+    /// expirations, periods missed while late included. `None`: the timer
+    /// was re-armed or disarmed, or its clock is gone.
+    fn wait_expiry(&self, clock: &TimerClock, generation: u64) -> Option<u64> {
+        loop {
+            let d = {
+                let s = lock(&self.state);
+                if s.generation != generation {
+                    return None;
+                }
+                s.deadline?
+            };
+            // Read the clock without the timer's lock: a CPU clock takes
+            // the process's.
+            let now = clock.now()?;
+            let mut s = lock(&self.state);
+            if s.generation != generation {
+                return None;
+            }
+            if now < d {
+                let wait = clock.wall_wait(d - now).max(Duration::from_micros(50));
+                let _ = self.cv.wait_timeout(s, wait);
+                continue;
+            }
+            let mut expirations = 1u64;
+            s.deadline = if s.interval.is_zero() {
+                None
+            } else {
+                let period = (s.interval.as_nanos() as u64).max(1);
+                let missed = (now - d) / period;
+                expirations += missed;
+                Some(d.saturating_add(period.saturating_mul(missed + 1)))
+            };
+            return Some(expirations);
+        }
     }
 }
 
@@ -171,6 +227,8 @@ pub struct PosixTimer {
     pub id: i32,
     /// The guest clock it measures.
     pub clock: i32,
+    /// That clock as the timer reads it.
+    pub timer_clock: TimerClock,
     notify: Notify,
     value: u64,
     timer: Arc<IntervalTimer>,
@@ -188,13 +246,13 @@ impl PosixTimer {
         lock(&self.sig).overrun_last
     }
 
-    /// Arms (`deadline` Some) or disarms the timer; returns the old (time
-    /// left, interval).
+    /// Arms (`deadline` Some, in ns on the timer's clock) or disarms the
+    /// timer; returns the old (time left, interval).
     pub fn set(
         self: &Arc<Self>,
         kernel: &Arc<Kernel>,
         tg: &Arc<ThreadGroup>,
-        deadline: Option<Instant>,
+        deadline: Option<u64>,
         interval: Duration,
     ) -> (Duration, Duration) {
         let seq = {
@@ -207,16 +265,19 @@ impl PosixTimer {
         let me = Arc::downgrade(self);
         let kernel = Arc::downgrade(kernel);
         let tg = Arc::downgrade(tg);
-        self.timer.arm(deadline, interval, move |expirations| {
-            let (Some(t), Some(k), Some(g)) = (me.upgrade(), kernel.upgrade(), tg.upgrade()) else {
-                return false;
-            };
-            if g.lock().zombie.is_some() {
-                return false;
-            }
-            t.expire(&k, &g, seq, expirations);
-            true
-        })
+        let clock = self.timer_clock.clone();
+        self.timer
+            .arm(clock, deadline, interval, move |expirations| {
+                let (Some(t), Some(k), Some(g)) = (me.upgrade(), kernel.upgrade(), tg.upgrade())
+                else {
+                    return false;
+                };
+                if g.lock().zombie.is_some() {
+                    return false;
+                }
+                t.expire(&k, &g, seq, expirations);
+                true
+            })
     }
 
     fn expire(&self, kernel: &Kernel, tg: &Arc<ThreadGroup>, seq: u64, expirations: u64) {
@@ -291,6 +352,8 @@ pub struct ProcessTimers {
     pub virt: Arc<IntervalTimer>,
     /// `ITIMER_PROF` (`SIGPROF`).
     pub prof: Arc<IntervalTimer>,
+    /// The `RLIMIT_CPU` watch (`SIGXCPU`, then `SIGKILL`).
+    cpu_limit: Arc<IntervalTimer>,
     posix: Mutex<BTreeMap<i32, Arc<PosixTimer>>>,
 }
 
@@ -303,6 +366,7 @@ impl ProcessTimers {
     pub fn create_posix(
         &self,
         clock: i32,
+        timer_clock: TimerClock,
         notify: Notify,
         value: Option<u64>,
     ) -> Result<Arc<PosixTimer>, Errno> {
@@ -314,6 +378,7 @@ impl ProcessTimers {
         let t = Arc::new(PosixTimer {
             id,
             clock,
+            timer_clock,
             notify,
             // Without a sigevent, the value is the timer id.
             value: value.unwrap_or(id as u64),
@@ -333,7 +398,8 @@ impl ProcessTimers {
     pub fn delete_posix(&self, id: i32) -> Result<(), Errno> {
         let t = lock(&self.posix).remove(&id).ok_or(Errno::EINVAL)?;
         lock(&t.sig).seq += 1;
-        t.timer.arm(None, Duration::ZERO, |_| false);
+        t.timer
+            .arm(TimerClock::Wall, None, Duration::ZERO, |_| false);
         Ok(())
     }
 
@@ -344,6 +410,55 @@ impl ProcessTimers {
             let _ = self.delete_posix(id);
         }
     }
+}
+
+/// Watches process `tg`'s CPU time against its `RLIMIT_CPU` (call after
+/// the limit changes, and for a new process that inherited one): past the
+/// soft limit the process gets `SIGXCPU`, and the soft limit moves on a
+/// second (while under the hard one) for the next; past the hard limit,
+/// `SIGKILL` (Linux's `check_process_timers`).
+pub fn watch_cpu_limit(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>) {
+    const SIGKILL: i32 = 9;
+    const SIGXCPU: i32 = 24;
+    const SEC: u64 = 1_000_000_000;
+    let (soft, hard) = tg.lock().rlimits[0];
+    let first = soft.min(hard);
+    let timer = tg.timers.cpu_limit.clone();
+    if first == u64::MAX {
+        timer.arm(TimerClock::Wall, None, Duration::ZERO, |_| false);
+        return;
+    }
+    let k = Arc::downgrade(kernel);
+    let g = Arc::downgrade(tg);
+    let clock = TimerClock::Process(g.clone());
+    timer.arm(
+        clock,
+        Some(first.saturating_mul(SEC)),
+        Duration::from_secs(1),
+        move |_| {
+            let (Some(k), Some(g)) = (k.upgrade(), g.upgrade()) else {
+                return false;
+            };
+            let cpu = process_cpu_ns(&g);
+            let signo = {
+                let mut s = g.lock();
+                if s.zombie.is_some() {
+                    return false;
+                }
+                let (soft, hard) = s.rlimits[0];
+                if hard != u64::MAX && cpu >= hard.saturating_mul(SEC) {
+                    SIGKILL
+                } else {
+                    if soft < hard {
+                        s.rlimits[0].0 = soft + 1;
+                    }
+                    SIGXCPU
+                }
+            };
+            super::signal::send_to_group(&k, &g, SigInfo::kill(signo, 0x80, 0, 0));
+            signo != SIGKILL
+        },
+    );
 }
 
 /// A guest thread's CPU-time accounting.
@@ -367,7 +482,7 @@ fn boot_instant() -> Instant {
 /// Reading the host's CPU clock of another process instead costs a host
 /// system call on every guest one, and charges a thread for its siblings.
 fn run_clock() -> u64 {
-    boot_instant().elapsed().as_nanos() as u64
+    wall_ns()
 }
 
 /// The thread starts running guest code.

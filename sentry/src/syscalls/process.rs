@@ -1,5 +1,7 @@
 //! Process identity, limits, exit, and miscellaneous per-process calls.
 
+use std::sync::Arc;
+
 use abi::Errno;
 use abi::process::Utsname;
 use zerocopy::FromZeros;
@@ -88,7 +90,7 @@ pub(super) fn getrlimit(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
 /// returns the old one. Raising a hard limit takes `CAP_SYS_RESOURCE`.
 fn set_limit(
     task: &Task,
-    tg: &ThreadGroup,
+    tg: &Arc<ThreadGroup>,
     r: usize,
     new: Option<[u64; 2]>,
 ) -> Result<(u64, u64), Errno> {
@@ -107,8 +109,15 @@ fn set_limit(
         return Err(Errno::EPERM);
     }
     s.rlimits[r] = (soft, hard);
+    drop(s);
+    if r == RLIMIT_CPU {
+        crate::kernel::timers::watch_cpu_limit(&task.kernel, tg);
+    }
     Ok(old)
 }
+
+/// `RLIMIT_CPU`: CPU seconds before `SIGXCPU` (soft) and `SIGKILL` (hard).
+const RLIMIT_CPU: usize = 0;
 
 /// `RLIMIT_NOFILE`, whose hard limit may not pass `fs.nr_open`.
 const RLIMIT_NOFILE: usize = 7;

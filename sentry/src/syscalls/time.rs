@@ -1,13 +1,13 @@
 //! Clocks, sleeps, and CPU-time accounting.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use abi::Errno;
 
 use super::SyscallResult;
 use crate::kernel::process::lock;
-use crate::kernel::timers::{self, Notify};
+use crate::kernel::timers::{self, Notify, TimerClock};
 use crate::kernel::{Task, TaskHandle, ThreadGroup};
 use crate::mm::UserPtr;
 
@@ -203,13 +203,15 @@ fn to_timeval(d: Duration) -> [i64; 2] {
     [d.as_secs() as i64, i64::from(us)]
 }
 
+const SIGALRM: i32 = 14;
+
 fn timer_of(
     task: &Task,
     which: u64,
 ) -> Result<(std::sync::Arc<crate::kernel::timers::IntervalTimer>, i32), Errno> {
     let t = &task.handle.tg.timers;
     match which {
-        0 => Ok((t.real.clone(), 14)),
+        0 => Ok((t.real.clone(), SIGALRM)),
         1 => Ok((t.virt.clone(), 26)),
         2 => Ok((t.prof.clone(), 27)),
         _ => Err(Errno::EINVAL),
@@ -223,7 +225,12 @@ pub(super) fn setitimer(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     } else {
         timeval(task, a[1])?
     };
-    let (left, iv) = timer.set(&task.kernel, &task.handle.tg, sig, value, interval);
+    let clock = if sig == SIGALRM {
+        TimerClock::Wall
+    } else {
+        TimerClock::Process(Arc::downgrade(&task.handle.tg))
+    };
+    let (left, iv) = timer.set(&task.kernel, &task.handle.tg, sig, clock, value, interval);
     if a[2] != 0 {
         let i = to_timeval(iv);
         let l = to_timeval(left);
@@ -239,7 +246,8 @@ pub(super) fn alarm(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let (left, _) = timer.set(
         &task.kernel,
         &task.handle.tg,
-        14,
+        SIGALRM,
+        TimerClock::Wall,
         Duration::from_secs(u64::from(secs)),
         Duration::ZERO,
     );
@@ -373,7 +381,11 @@ pub(super) fn timer_create(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     if matches!(clock, 4..=6) {
         return Err(Errno::EINVAL);
     }
-    clock_for(task, a[0])?;
+    let timer_clock = match clock_for(task, a[0])? {
+        Clock::Host(_) => TimerClock::Wall,
+        Clock::Process(g) => TimerClock::Process(Arc::downgrade(&g)),
+        Clock::Thread(t) => TimerClock::Thread(Arc::downgrade(&t)),
+    };
     let (notify, value) = if a[1] == 0 {
         (Notify::Process(14), None)
     } else {
@@ -402,7 +414,7 @@ pub(super) fn timer_create(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         (notify, Some(ev[0]))
     };
     let timers = &task.handle.tg.timers;
-    let t = timers.create_posix(clock, notify, value)?;
+    let t = timers.create_posix(clock, timer_clock, notify, value)?;
     if let Err(e) = task.mm.write(UserPtr::<i32>::new(a[2]), &t.id) {
         let _ = timers.delete_posix(t.id);
         return Err(e);
@@ -414,15 +426,24 @@ pub(super) fn timer_settime(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     const TIMER_ABSTIME: u64 = 1;
     let t = posix_timer(task, a[0])?;
     let (interval, value) = read_itimerspec(task, a[2])?;
+    // The deadline on the timer's own clock: a CPU clock's reading, or
+    // the Sentry's monotonic time for the wall clocks.
+    let value_ns = u64::try_from(value.as_nanos()).unwrap_or(u64::MAX);
     let deadline = if value.is_zero() {
         None
     } else if a[1] & TIMER_ABSTIME != 0 {
-        let c = clock_for(task, t.clock as u64)?;
-        let now = clock_now(&c)?;
-        let now = Duration::new(now[0] as u64, now[1] as u32);
-        Some(Instant::now() + value.saturating_sub(now))
+        match &t.timer_clock {
+            TimerClock::Wall => {
+                let c = clock_for(task, t.clock as u64)?;
+                let now = clock_now(&c)?;
+                let now = Duration::new(now[0] as u64, now[1] as u32);
+                let left = u64::try_from(value.saturating_sub(now).as_nanos()).unwrap_or(u64::MAX);
+                Some(timers::wall_ns().saturating_add(left))
+            }
+            _ => Some(value_ns),
+        }
     } else {
-        Some(Instant::now() + value)
+        t.timer_clock.now().map(|now| now.saturating_add(value_ns))
     };
     let interval = if deadline.is_some() {
         interval
