@@ -107,9 +107,8 @@ int main(void) {
 	CHECK(timer_settime(pt, 0, &its, NULL) == 0);
 	pthread_t t;
 	pthread_create(&t, NULL, spinner, NULL);
-	while (!spin_done)
-		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
 	pthread_join(t, NULL);
+	CHECK(spin_done);
 	printf("thread CPU timer while a sibling spun: fired %d\n", thread_fired);
 	burn(&thread_fired, 2.0);
 	printf("thread CPU timer after the thread itself burned CPU: fired %d\n", thread_fired);

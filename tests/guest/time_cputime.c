@@ -34,9 +34,10 @@ static void *spinner(void *arg) {
 }
 
 int main(void) {
+	/* The process window encloses the thread window: p0, t0 ... t1, p1. */
 	long p0 = ns(CLOCK_PROCESS_CPUTIME_ID), t0 = ns(CLOCK_THREAD_CPUTIME_ID);
 	burn(CLOCK_THREAD_CPUTIME_ID, 30 * 1000000L);
-	long p1 = ns(CLOCK_PROCESS_CPUTIME_ID), t1 = ns(CLOCK_THREAD_CPUTIME_ID);
+	long t1 = ns(CLOCK_THREAD_CPUTIME_ID), p1 = ns(CLOCK_PROCESS_CPUTIME_ID);
 	printf("thread cputime advanced >= 30ms = %d, process cputime >= thread's = %d\n", t1 - t0 >= 30000000,
 	       p1 - p0 >= t1 - t0 - 1000000);
 	struct timespec res;

@@ -762,6 +762,7 @@ pub fn execve(
         .new_address_space()
         .map_err(|_| Errno::ENOMEM)?;
     let mm = Arc::new(MemoryManager::new(space, kernel.memory.clone()));
+    mm.set_stack_layout(task.rlimit(super::task::RLIMIT_STACK));
     let loaded = crate::loader::load(&mm, &task.fs, path, argv, envv)?;
     // Kill the other threads and wait for them to go.
     let tg = task.handle.tg.clone();

@@ -15,7 +15,9 @@ pub mod waitqueue;
 
 pub use host::{host_clock_gettime, host_thread_rusage, rusage_value};
 pub use process::{TaskHandle, Tasks, ThreadGroup};
-pub use task::{CAP_FULL, Credentials, ExitStatus, MAX_GROUPS, Task, cap, default_rlimits};
+pub use task::{
+    CAP_FULL, Credentials, ExitStatus, MAX_GROUPS, RLIMIT_STACK, Task, cap, default_rlimits,
+};
 
 use std::cell::Cell;
 use std::collections::HashSet;

@@ -267,11 +267,14 @@ pub struct Task {
     pub vfork: Option<Arc<VforkDone>>,
 }
 
+/// `RLIMIT_STACK`: the most the main thread's stack may grow to.
+pub const RLIMIT_STACK: usize = 3;
+
 /// Default resource limits, as a fresh Linux login sees them.
 pub fn default_rlimits() -> Rlimits {
     const INF: u64 = u64::MAX;
     let mut r = [(INF, INF); 16];
-    r[3] = (8 << 20, INF); // RLIMIT_STACK
+    r[RLIMIT_STACK] = (8 << 20, INF);
     r[4] = (0, INF); // RLIMIT_CORE
     r[6] = (63_432, 63_432); // RLIMIT_NPROC
     r[7] = (1024, 1 << 20); // RLIMIT_NOFILE

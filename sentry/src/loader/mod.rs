@@ -11,7 +11,9 @@ use abi::elf::{Elf64Phdr, parse_ehdr};
 use platform::{Prot, Regs};
 use zerocopy::FromBytes;
 
-use crate::mm::{Backing, MapRequest, MemoryManager, PAGE, STACK_TOP, VmaName, page_down, page_up};
+use crate::mm::{
+    Backing, MapRequest, MemoryManager, PAGE, STACK_EXPAND, STACK_TOP, VmaName, page_down, page_up,
+};
 use crate::vfs::{Dentry, FileOps, FsContext, MmapSource, resolve};
 
 const PT_LOAD: u32 = 1;
@@ -20,8 +22,6 @@ const PT_PHDR: u32 = 6;
 const ET_DYN: u16 = 3;
 /// Where position-independent executables are loaded (`ELF_ET_DYN_BASE`).
 const DYN_BASE: u64 = 0x5555_5555_4000;
-/// Stack size mapped at start (grows no further in this version).
-const STACK_SIZE: u64 = 8 << 20;
 /// Nested `#!` interpreters allowed (`BINPRM_MAX_RECURSION`).
 const MAX_SCRIPT_DEPTH: u32 = 4;
 /// Largest argv+envp (`ARG_MAX` with an 8 MiB stack: a quarter of it).
@@ -464,15 +464,21 @@ fn build_stack(
     if total > MAX_ARG_BYTES {
         return Err(Errno::E2BIG);
     }
-    let backing = mm.anonymous(STACK_SIZE)?;
+    // The arguments, their pointers and the auxiliary vector, with 128 KiB
+    // below; the stack grows from there on touch.
+    let pointers = (argv.len() + envv.len() + 64) as u64 * 8;
+    let len = page_up(total as u64 + pointers + execfn.len() as u64 + PAGE).ok_or(Errno::E2BIG)?
+        + STACK_EXPAND;
+    let reserve = mm.stack_reserve(len);
+    let backing = mm.anonymous(reserve)?;
     let rw = Prot {
         read: true,
         write: true,
         exec: false,
     };
     let bottom = mm.map(MapRequest {
-        addr: STACK_TOP - STACK_SIZE,
-        len: STACK_SIZE,
+        addr: STACK_TOP - len,
+        len,
         prot: rw,
         max_prot: Prot {
             read: true,
@@ -483,10 +489,10 @@ fn build_stack(
         noreplace: false,
         shared: false,
         backing,
-        offset: 0,
+        offset: reserve - len,
         name: VmaName::Stack,
     })?;
-    let mut sp = bottom + STACK_SIZE;
+    let mut sp = bottom + len;
     let push_bytes = |sp: &mut u64, b: &[u8]| -> Result<u64, Errno> {
         *sp -= b.len() as u64;
         mm.copy_out(*sp, b)?;

@@ -16,11 +16,13 @@
 mod hostmap;
 pub mod memfile;
 mod patch;
+mod stack;
 mod usermem;
 mod vma;
 
 pub use memfile::{MemoryFile, PAGE, Range};
 pub use patch::{AREA_END as PATCH_AREA_END, AREA_START as PATCH_AREA_START};
+pub use stack::STACK_EXPAND;
 pub use usermem::UserPtr;
 pub use vma::{Backing, FixedPages, PageState, SharedPages, Vma, VmaName};
 
@@ -38,8 +40,6 @@ pub const MIN_ADDR: u64 = 0x10000;
 pub const TASK_SIZE: u64 = 0x7fff_ffff_f000;
 /// Top of the default stack.
 pub const STACK_TOP: u64 = 0x7fff_ffff_e000;
-/// Where top-down `mmap` placement starts.
-pub const MMAP_BASE: u64 = 0x7fff_f7ff_f000 & !(PAGE - 1);
 
 /// Rounds `v` up to a page boundary; `None` on overflow.
 pub fn page_up(v: u64) -> Option<u64> {
@@ -75,6 +75,7 @@ pub struct MmSnapshot {
     env: (u64, u64),
     auxv: (u64, u64),
     patch: patch::PatchState,
+    stack: stack::StackLayout,
 }
 
 /// What a new mapping should hold.
@@ -124,6 +125,8 @@ struct MmInner {
     auxv: (u64, u64),
     /// Syscall-site patching.
     patch: patch::PatchState,
+    /// The stack's limit and the `mmap` area's top.
+    stack: stack::StackLayout,
 }
 
 impl MemoryManager {
@@ -147,6 +150,7 @@ impl MemoryManager {
                 env: (0, 0),
                 auxv: (0, 0),
                 patch: patch::PatchState::default(),
+                stack: stack::StackLayout::default(),
             }),
             deferred: Mutex::new(None),
         }
@@ -657,6 +661,9 @@ impl MemoryManager {
     /// if the access is allowed.
     fn translate(&self, addr: u64, write: bool) -> Result<(u64, u64), Errno> {
         let mut inner = self.lock();
+        if vma_at(&inner, addr).is_none() {
+            self.grow_stack(&mut inner, addr)?;
+        }
         let (start, cow) = {
             let v = vma_at(&inner, addr).ok_or(Errno::EFAULT)?;
             if (write && !v.prot.write) || (!write && !v.prot.read) {
@@ -744,6 +751,12 @@ impl MemoryManager {
     /// kind is a read or a write, not an instruction fetch.
     pub fn fault(&self, addr: u64, access: Access, not_present: bool) -> FaultOutcome {
         let mut inner = self.lock();
+        if vma_at(&inner, addr).is_none() {
+            return match self.grow_stack(&mut inner, addr) {
+                Ok(()) => FaultOutcome::Resolved,
+                Err(_) => FaultOutcome::Unmapped,
+            };
+        }
         let Some(v) = vma_at(&inner, addr) else {
             return FaultOutcome::Unmapped;
         };
@@ -917,6 +930,7 @@ impl MemoryManager {
             env: inner.env,
             auxv: inner.auxv,
             patch: inner.patch.clone(),
+            stack: inner.stack,
         }
     }
 
@@ -934,6 +948,7 @@ impl MemoryManager {
             inner.env = snap.env;
             inner.auxv = snap.auxv;
             inner.patch = snap.patch;
+            inner.stack = snap.stack;
             let mut ops = Vec::new();
             let maps_files = mm.space.maps_host_files();
             for v in snap.vmas {
@@ -980,7 +995,7 @@ fn vma_at(inner: &MmInner, addr: u64) -> Option<&Vma> {
 }
 
 /// Finds a free, page-aligned range of `len` bytes: at `hint` if it fits,
-/// else the highest gap below [`MMAP_BASE`].
+/// else the highest gap below the `mmap` base.
 fn find_free(inner: &MmInner, hint: u64, len: u64) -> Result<u64, Errno> {
     let taken = |s: u64, e: u64| {
         reserved(&inner.reserved, s, e) || inner.vmas.values().any(|v| v.start < e && s < v.end)
@@ -992,7 +1007,7 @@ fn find_free(inner: &MmInner, hint: u64, len: u64) -> Result<u64, Errno> {
     {
         return Ok(hint);
     }
-    let mut top = MMAP_BASE;
+    let mut top = inner.stack.mmap_base;
     loop {
         let lo = top.checked_sub(len).ok_or(Errno::ENOMEM)?;
         if lo < MIN_ADDR {

@@ -113,6 +113,11 @@ fn set_limit(
     if r == RLIMIT_CPU {
         crate::kernel::timers::watch_cpu_limit(&task.kernel, tg);
     }
+    if r == crate::kernel::RLIMIT_STACK
+        && let Some(mm) = tg.lock().mm.clone()
+    {
+        mm.set_stack_limit(soft);
+    }
     Ok(old)
 }
 
