@@ -177,7 +177,8 @@ pub(super) fn sysinfo(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     s.uptime = task.kernel.boot_time.elapsed().as_secs() as i64;
     s.totalram = 4 << 30;
     s.freeram = 3 << 30;
-    s.procs = 1;
+    // Linux counts threads here (`nr_threads`).
+    s.procs = u16::try_from(lock(&task.kernel.tasks).threads.len()).unwrap_or(u16::MAX);
     s.mem_unit = 1;
     task.mm.write(UserPtr::new(a[0]), &s)?;
     Ok(0)
