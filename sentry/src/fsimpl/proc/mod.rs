@@ -3,12 +3,14 @@
 //! task publishes.
 //!
 //! This module holds the inode tree (lookup, readdir, open);
-//! [`process`] the per-process snapshot and files, [`system`] the files
-//! that describe the whole sandbox and `/proc/sys`.
+//! [`process`] the per-process snapshot and files, [`smaps`] the memory
+//! figures of `smaps` and `smaps_rollup`, [`system`] the files that
+//! describe the whole sandbox and `/proc/sys`.
 
 #![forbid(unsafe_code)]
 
 mod process;
+mod smaps;
 mod system;
 
 pub use system::build_sys;

@@ -8,9 +8,10 @@ use std::time::Instant;
 use abi::Errno;
 
 use super::Gen;
+use super::smaps::PageKind;
 use crate::kernel::process::lock;
 use crate::kernel::{Kernel, TaskHandle, ThreadGroup};
-use crate::mm::VmaName;
+use crate::mm::{Backing, Vma, VmaName};
 
 /// `USER_HZ`: the unit of times in `/proc/PID/stat`.
 const CLK_TCK: u64 = 100;
@@ -63,10 +64,21 @@ pub(super) struct ProcessView {
     pub(super) cpu_children: (u64, u64),
 }
 
-/// Regular files of `/proc/PID` as `readdir` lists them (`comm` is
-/// served by its own node, the rest by [`pid_file`]).
-pub(super) const PID_FILES: [&str; 11] = [
-    "cmdline", "environ", "comm", "status", "stat", "statm", "maps", "mounts", "limits", "io",
+/// Regular files of `/proc/PID` as `readdir` lists them (`comm` has a
+/// node of its own, the rest come from [`pid_file`]).
+pub(super) const PID_FILES: [&str; 13] = [
+    "cmdline",
+    "environ",
+    "comm",
+    "status",
+    "stat",
+    "statm",
+    "maps",
+    "smaps",
+    "smaps_rollup",
+    "mounts",
+    "limits",
+    "io",
     "auxv",
 ];
 
@@ -162,39 +174,58 @@ fn read_mem(v: &ProcessView, which: bool) -> Vec<u8> {
     b
 }
 
+/// The line `maps` shows for `m`, without the newline (Linux's
+/// `show_map_vma`): range, permissions, offset, device, inode, then the
+/// name from column 73; a nameless mapping's line ends in a space.
+pub(super) fn vma_header(m: &Vma) -> String {
+    let p = |b: bool, c: char| if b { c } else { '-' };
+    let (dev, ino, name) = match (&m.name, &m.backing) {
+        (VmaName::File { dev, ino, path }, _) => (*dev, *ino, path.as_str()),
+        // Shared anonymous memory is a file of Linux's internal tmpfs
+        // (device 0:1), named after the `/dev/zero` its setup pretends to
+        // map; the inode number here names the pages.
+        (VmaName::Anonymous, Backing::Private(r)) if m.shared => {
+            (1, r.offset / PAGE, "/dev/zero (deleted)")
+        }
+        (VmaName::Heap, _) => (0, 0, "[heap]"),
+        (VmaName::Stack, _) => (0, 0, "[stack]"),
+        (VmaName::Vvar, _) => (0, 0, "[vvar]"),
+        (VmaName::Vdso, _) => (0, 0, "[vdso]"),
+        (VmaName::Anonymous, _) => (0, 0, ""),
+    };
+    let prefix = format!(
+        "{:08x}-{:08x} {}{}{}{} {:08x} {:02x}:{:02x} {} ",
+        m.start,
+        m.end,
+        p(m.prot.read, 'r'),
+        p(m.prot.write, 'w'),
+        p(m.prot.exec, 'x'),
+        if m.shared { 's' } else { 'p' },
+        m.offset,
+        (dev >> 8) & 0xfff,
+        dev & 0xff,
+        ino
+    );
+    named(prefix, name)
+}
+
+/// `prefix` with `name` after it at column 73 (`seq_pad`: at least one
+/// space between them), or `prefix` alone for no name.
+pub(super) fn named(prefix: String, name: &str) -> String {
+    if name.is_empty() {
+        prefix
+    } else {
+        format!("{prefix:<72} {name}")
+    }
+}
+
 fn maps(v: &ProcessView) -> Vec<u8> {
     let mut out = String::new();
     let Some(mm) = &v.mm else {
         return Vec::new();
     };
     for m in mm.vmas() {
-        let p = |b: bool, c: char| if b { c } else { '-' };
-        let (dev, ino, name) = match &m.name {
-            VmaName::File { dev, ino, path } => (*dev, *ino, path.clone()),
-            VmaName::Heap => (0, 0, "[heap]".into()),
-            VmaName::Stack => (0, 0, "[stack]".into()),
-            VmaName::Vvar => (0, 0, "[vvar]".into()),
-            VmaName::Vdso => (0, 0, "[vdso]".into()),
-            VmaName::Anonymous => (0, 0, String::new()),
-        };
-        let line = format!(
-            "{:08x}-{:08x} {}{}{}{} {:08x} {:02x}:{:02x} {}",
-            m.start,
-            m.end,
-            p(m.prot.read, 'r'),
-            p(m.prot.write, 'w'),
-            p(m.prot.exec, 'x'),
-            if m.shared { 's' } else { 'p' },
-            m.offset,
-            (dev >> 8) & 0xfff,
-            dev & 0xff,
-            ino
-        );
-        if name.is_empty() {
-            out.push_str(&line);
-        } else {
-            out.push_str(&format!("{line:<73}{name}"));
-        }
+        out.push_str(&vma_header(&m));
         out.push('\n');
     }
     out.into_bytes()
@@ -205,7 +236,10 @@ fn maps(v: &ProcessView) -> Vec<u8> {
 struct MemStats {
     size: u64,
     rss: u64,
-    shared: u64,
+    /// Resident pages by kind: `RssAnon`, `RssFile`, `RssShmem`.
+    anon: u64,
+    file: u64,
+    shmem: u64,
     text: u64,
     data: u64,
     stack: u64,
@@ -219,17 +253,16 @@ fn mem_stats(v: &ProcessView) -> MemStats {
     let Some(mm) = &v.mm else {
         return m;
     };
+    let host_files = mm.space().maps_host_files();
     for vma in mm.vmas() {
         let len = vma.end - vma.start;
         m.size += len;
-        // The Sentry backs a mapping's pages when it is made: everything
-        // accessible is resident.
-        if vma.prot.read || vma.prot.write || vma.prot.exec {
-            m.rss += len;
-        }
-        let file = matches!(vma.name, VmaName::File { .. });
-        if file || vma.shared {
-            m.shared += len;
+        let rss = vma.resident(mm.file(), host_files);
+        m.rss += rss;
+        match PageKind::of(&vma) {
+            PageKind::Anon => m.anon += rss,
+            PageKind::File => m.file += rss,
+            PageKind::Shmem => m.shmem += rss,
         }
         match vma.name {
             VmaName::Stack => {
@@ -335,9 +368,9 @@ fn status(k: &Kernel, v: &ProcessView) -> Vec<u8> {
             kb(0),
             kb(m.rss),
             kb(m.rss),
-            kb(m.rss.saturating_sub(m.shared)),
-            kb(m.shared),
-            kb(0),
+            kb(m.anon),
+            kb(m.file),
+            kb(m.shmem),
             kb(m.data),
             kb(m.stack),
             kb(m.text),
@@ -371,7 +404,7 @@ fn statm(v: &ProcessView) -> Vec<u8> {
         "{} {} {} {} 0 {} 0\n",
         m.size / PAGE,
         m.rss / PAGE,
-        m.shared / PAGE,
+        (m.file + m.shmem) / PAGE,
         m.text / PAGE,
         (m.data + m.stack) / PAGE
     )
@@ -387,6 +420,8 @@ pub(super) fn pid_file(name: &str) -> Option<Gen> {
         "stat" => Arc::new(stat),
         "statm" => Arc::new(|_, v| statm(v)),
         "maps" => Arc::new(|_, v| maps(v)),
+        "smaps" => Arc::new(super::smaps::smaps),
+        "smaps_rollup" => Arc::new(super::smaps::smaps_rollup),
         "mounts" => Arc::new(|_, _| {
             b"none / overlay rw,relatime 0 0\nnone /dev tmpfs rw,nosuid 0 0\nnone /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n".to_vec()
         }),
