@@ -4,11 +4,13 @@
 //!
 //! This module holds the inode tree (lookup, readdir, open);
 //! [`process`] the per-process snapshot and files, [`smaps`] the memory
-//! figures of `smaps` and `smaps_rollup`, [`system`] the files that
-//! describe the whole sandbox and `/proc/sys`.
+//! figures of `smaps` and `smaps_rollup`, [`mem`] the process's memory as
+//! a file, [`system`] the files that describe the whole sandbox and
+//! `/proc/sys`.
 
 #![forbid(unsafe_code)]
 
+mod mem;
 mod process;
 mod smaps;
 mod system;
@@ -17,6 +19,7 @@ pub use system::build_sys;
 
 use std::any::Any;
 use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
 
 use abi::Errno;
 
@@ -79,6 +82,8 @@ enum Node {
     Link(Gen),
     /// `fd/N`: a magic link to the open file.
     FdLink(i32),
+    /// `mem`: the process's memory.
+    Mem,
 }
 
 struct ProcInode {
@@ -185,6 +190,47 @@ impl ProcInode {
         })
     }
 
+    /// Opens `mem` (`mem_open`): bound to the process's address space now;
+    /// `ESRCH` if it has none (a zombie); `EACCES` unless the caller shares
+    /// that address space or may ptrace the process (`mm_access`).
+    fn open_mem(&self) -> Result<Arc<dyn FileOps>, Errno> {
+        // A child that `fork` is still setting up shows its parent's
+        // address space for a moment: wait for its own (it comes within
+        // a millisecond; never for an overloaded host's seconds).
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let (k, v) = loop {
+            let (k, v) = view(&self.kernel, self.pid, self.tid)?;
+            if !v.mm_pending {
+                break (k, v);
+            }
+            if Instant::now() >= deadline {
+                return Err(Errno::EAGAIN);
+            }
+            std::thread::sleep(Duration::from_micros(100));
+        };
+        let mm = v.mm.clone().ok_or(Errno::ESRCH)?;
+        let target = lock(&k.tasks)
+            .groups
+            .get(&v.pid)
+            .cloned()
+            .ok_or(Errno::ESRCH)?;
+        let me = crate::kernel::current().1;
+        let caller = lock(&k.tasks)
+            .groups
+            .get(&me)
+            .cloned()
+            .ok_or(Errno::ESRCH)?;
+        let (own_mm, creds) = {
+            let s = caller.lock();
+            (s.mm.clone(), s.creds)
+        };
+        if !own_mm.is_some_and(|m| Arc::ptr_eq(&m, &mm)) && !creds.may_ptrace(&v.creds, v.dumpable)
+        {
+            return Err(Errno::EACCES);
+        }
+        Ok(Arc::new(mem::MemFile::new(&k, &target, &mm)))
+    }
+
     /// The open file behind `fd/N`.
     fn fd_file(&self, fd: i32) -> Result<crate::vfs::FileRef, Errno> {
         let (_, v) = view(&self.kernel, self.pid, self.tid)?;
@@ -199,10 +245,19 @@ impl ProcInode {
 impl Inode for ProcInode {
     fn attr(&self) -> Result<Attr, Errno> {
         // A process (or thread) that is gone takes its directory with it,
-        // even when a walk finds the name cached.
+        // even when a walk finds the name cached; but an open `mem` stays
+        // usable (reading nothing), so it keeps attributes. `mem` of a
+        // process that is not dumpable, or has no memory, belongs to root
+        // (`task_dump_owner`): only root opens it then.
         let (uid, gid) = if self.pid != 0 {
-            let (_, v) = view(&self.kernel, self.pid, self.tid)?;
-            (v.creds.uid[1], v.creds.gid[1])
+            match view(&self.kernel, self.pid, self.tid) {
+                Ok((_, v)) if matches!(self.node, Node::Mem) && (!v.dumpable || v.mm.is_none()) => {
+                    (0, 0)
+                }
+                Ok((_, v)) => (v.creds.uid[1], v.creds.gid[1]),
+                Err(_) if matches!(self.node, Node::Mem) => (0, 0),
+                Err(e) => return Err(e),
+            }
         } else {
             (0, 0)
         };
@@ -212,6 +267,7 @@ impl Inode for ProcInode {
             Node::File(_) => attr(S_IFREG | 0o444, self.ino),
             Node::Comm => attr(S_IFREG | 0o644, self.ino),
             Node::Link(_) => attr(S_IFLNK | 0o777, self.ino),
+            Node::Mem => attr(S_IFREG | 0o600, self.ino),
             Node::FdLink(fd) => {
                 let f = self.fd_file(*fd)?;
                 let mut mode = S_IFLNK;
@@ -287,6 +343,7 @@ impl Inode for ProcInode {
                 "fdinfo" => Ok(self.child(name, Node::FdInfoDir)),
                 "task" if self.tid == 0 => Ok(self.child(name, Node::TaskDir)),
                 "comm" => Ok(self.child(name, Node::Comm)),
+                "mem" => Ok(self.child(name, Node::Mem)),
                 _ => pid_file(s)
                     .map(|g| self.child(name, Node::File(g)))
                     .ok_or(Errno::ENOENT),
@@ -369,15 +426,16 @@ impl Inode for ProcInode {
                     data,
                 }))
             }
+            Node::Mem => self.open_mem(),
             Node::Link(_) | Node::FdLink(_) => Err(Errno::ELOOP),
             _ => Ok(Arc::new(crate::fsimpl::tmpfs::DirOps)),
         }
     }
 
     fn setattr(&self, _a: crate::vfs::SetAttr) -> Result<(), Errno> {
-        // O_TRUNC of comm is accepted, as Linux's proc files ignore it.
+        // O_TRUNC of comm and mem is accepted, as Linux's proc files ignore it.
         match self.node {
-            Node::Comm => Ok(()),
+            Node::Comm | Node::Mem => Ok(()),
             _ => Err(Errno::EPERM),
         }
     }

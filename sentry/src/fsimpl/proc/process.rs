@@ -36,6 +36,9 @@ pub(super) struct ProcessView {
     pub(super) sid: i32,
     /// Address space; `None` once the process has exited.
     pub(super) mm: Option<Arc<crate::mm::MemoryManager>>,
+    /// Whether `mm` is still the parent's, as it is for a moment after
+    /// `fork` ([`crate::kernel::process::TgState::mm_pending`]).
+    pub(super) mm_pending: bool,
     /// FD table; `None` once the process has exited.
     pub(super) fds: Option<crate::vfs::FdTable>,
     /// Executable path.
@@ -44,6 +47,10 @@ pub(super) struct ProcessView {
     pub(super) comm: Vec<u8>,
     /// Working directory path.
     pub(super) cwd: Vec<u8>,
+    /// Whether same-user processes may inspect it ([`TgState::dumpable`]).
+    ///
+    /// [`TgState::dumpable`]: crate::kernel::process::TgState::dumpable
+    pub(super) dumpable: bool,
     /// Identity.
     pub(super) creds: crate::kernel::Credentials,
     /// The thread's blocked signals.
@@ -64,9 +71,9 @@ pub(super) struct ProcessView {
     pub(super) cpu_children: (u64, u64),
 }
 
-/// Regular files of `/proc/PID` as `readdir` lists them (`comm` has a
-/// node of its own, the rest come from [`pid_file`]).
-pub(super) const PID_FILES: [&str; 13] = [
+/// Regular files of `/proc/PID` as `readdir` lists them (`comm` and
+/// `mem` have nodes of their own, the rest come from [`pid_file`]).
+pub(super) const PID_FILES: [&str; 14] = [
     "cmdline",
     "environ",
     "comm",
@@ -76,6 +83,7 @@ pub(super) const PID_FILES: [&str; 13] = [
     "maps",
     "smaps",
     "smaps_rollup",
+    "mem",
     "mounts",
     "limits",
     "io",
@@ -117,6 +125,7 @@ pub(super) fn view_of(tg: &Arc<ThreadGroup>, tid: i32) -> Result<ProcessView, Er
         } else {
             s.mm.clone()
         },
+        mm_pending: s.mm_pending,
         fds: if s.zombie.is_some() {
             None
         } else {
@@ -126,6 +135,7 @@ pub(super) fn view_of(tg: &Arc<ThreadGroup>, tid: i32) -> Result<ProcessView, Er
         comm: s.comm.clone(),
         cwd: s.cwd.clone(),
         creds: s.creds,
+        dumpable: s.dumpable,
         blocked: 0,
         pending: (0, s.pending.set),
         ignored: 0,
