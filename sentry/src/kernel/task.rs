@@ -135,7 +135,7 @@ impl Credentials {
     }
 
     /// Whether a task with these credentials may inspect a process with
-    /// credentials `target` as `/proc/PID/mem` checks it
+    /// credentials `target` as `/proc/PID/mem` and the `ns` links check it
     /// (`__ptrace_may_access` with `PTRACE_MODE_FSCREDS`): its file-system
     /// ids match the target's real, effective and saved ids, and the
     /// target is `dumpable` ([`TgState::dumpable`](super::process::TgState::dumpable));

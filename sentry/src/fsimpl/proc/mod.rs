@@ -5,12 +5,13 @@
 //! This module holds the inode tree (lookup, readdir, open);
 //! [`process`] the per-process snapshot and files, [`smaps`] the memory
 //! figures of `smaps` and `smaps_rollup`, [`mem`] the process's memory as
-//! a file, [`system`] the files that describe the whole sandbox and
-//! `/proc/sys`.
+//! a file, [`ns`] the namespace links, [`system`] the files that describe
+//! the whole sandbox and `/proc/sys`.
 
 #![forbid(unsafe_code)]
 
 mod mem;
+mod ns;
 mod process;
 mod smaps;
 mod system;
@@ -82,6 +83,10 @@ enum Node {
     Link(Gen),
     /// `fd/N`: a magic link to the open file.
     FdLink(i32),
+    /// `ns`: the namespace links.
+    NsDir,
+    /// `ns/NAME`: a magic link to a namespace (index in [`ns::NAMESPACES`]).
+    NsLink(usize),
     /// `mem`: the process's memory.
     Mem,
 }
@@ -152,6 +157,7 @@ impl ProcInode {
                 }
                 n.push((b"fd".to_vec(), S_IFDIR));
                 n.push((b"fdinfo".to_vec(), S_IFDIR));
+                n.push((b"ns".to_vec(), S_IFDIR));
                 if self.tid == 0 {
                     n.push((b"task".to_vec(), S_IFDIR));
                 }
@@ -176,6 +182,10 @@ impl ProcInode {
                     .map(|fd| (fd.to_string().into_bytes(), kind))
                     .collect()
             }
+            Node::NsDir => ns::NAMESPACES
+                .iter()
+                .map(|(name, _, _)| (name.as_bytes().to_vec(), S_IFLNK))
+                .collect(),
             Node::TaskDir => {
                 let tg = lock(&kernel.tasks).groups.get(&v.pid).cloned();
                 let mut tids: Vec<i32> = tg
@@ -188,6 +198,29 @@ impl ProcInode {
             }
             _ => return Err(Errno::ENOTDIR),
         })
+    }
+
+    /// Whether the calling task may inspect the process `v` through
+    /// links such as `ns/*` (`ptrace_may_access` with
+    /// `PTRACE_MODE_READ_FSCREDS`): its own process always, another if
+    /// [`Credentials::may_ptrace`](crate::kernel::Credentials::may_ptrace)
+    /// allows; `EACCES` otherwise.
+    fn may_inspect(k: &Kernel, v: &ProcessView) -> Result<(), Errno> {
+        let me = crate::kernel::current().1;
+        if me == v.pid {
+            return Ok(());
+        }
+        let caller = lock(&k.tasks)
+            .groups
+            .get(&me)
+            .cloned()
+            .ok_or(Errno::ESRCH)?;
+        let creds = caller.lock().creds;
+        if creds.may_ptrace(&v.creds, v.dumpable) {
+            Ok(())
+        } else {
+            Err(Errno::EACCES)
+        }
     }
 
     /// Opens `mem` (`mem_open`): bound to the process's address space now;
@@ -266,7 +299,8 @@ impl Inode for ProcInode {
             Node::FdDir | Node::FdInfoDir => attr(S_IFDIR | 0o500, self.ino),
             Node::File(_) => attr(S_IFREG | 0o444, self.ino),
             Node::Comm => attr(S_IFREG | 0o644, self.ino),
-            Node::Link(_) => attr(S_IFLNK | 0o777, self.ino),
+            Node::Link(_) | Node::NsLink(_) => attr(S_IFLNK | 0o777, self.ino),
+            Node::NsDir => attr(S_IFDIR | 0o511, self.ino),
             Node::Mem => attr(S_IFREG | 0o600, self.ino),
             Node::FdLink(fd) => {
                 let f = self.fd_file(*fd)?;
@@ -343,6 +377,7 @@ impl Inode for ProcInode {
                 "fdinfo" => Ok(self.child(name, Node::FdInfoDir)),
                 "task" if self.tid == 0 => Ok(self.child(name, Node::TaskDir)),
                 "comm" => Ok(self.child(name, Node::Comm)),
+                "ns" => Ok(self.child(name, Node::NsDir)),
                 "mem" => Ok(self.child(name, Node::Mem)),
                 _ => pid_file(s)
                     .map(|g| self.child(name, Node::File(g)))
@@ -360,6 +395,9 @@ impl Inode for ProcInode {
                 }
                 Ok(self.child_of(name, Node::PidDir, v.pid, tid))
             }
+            Node::NsDir => ns::lookup(name)
+                .map(|i| self.child(name, Node::NsLink(i)))
+                .ok_or(Errno::ENOENT),
             Node::FdDir | Node::FdInfoDir => {
                 let fd = number(s)?;
                 self.fd_file(fd)?;
@@ -395,6 +433,11 @@ impl Inode for ProcInode {
                 let k = self.kernel.upgrade().ok_or(Errno::ESRCH)?;
                 Ok(self.fd_file(*fd)?.dentry.path_from(&k.root))
             }
+            Node::NsLink(i) => {
+                let (k, v) = view(&self.kernel, self.pid, self.tid)?;
+                Self::may_inspect(&k, &v)?;
+                ns::link_text(*i)
+            }
             _ => Err(Errno::EINVAL),
         }
     }
@@ -402,6 +445,11 @@ impl Inode for ProcInode {
     fn follow_link(&self) -> Option<Result<Arc<Dentry>, Errno>> {
         match &self.node {
             Node::FdLink(fd) => Some(self.fd_file(*fd).map(|f| f.dentry.clone())),
+            Node::NsLink(i) => Some(
+                view(&self.kernel, self.pid, self.tid)
+                    .and_then(|(k, v)| Self::may_inspect(&k, &v))
+                    .and_then(|()| ns::target(*i)),
+            ),
             _ => None,
         }
     }
@@ -427,7 +475,7 @@ impl Inode for ProcInode {
                 }))
             }
             Node::Mem => self.open_mem(),
-            Node::Link(_) | Node::FdLink(_) => Err(Errno::ELOOP),
+            Node::Link(_) | Node::FdLink(_) | Node::NsLink(_) => Err(Errno::ELOOP),
             _ => Ok(Arc::new(crate::fsimpl::tmpfs::DirOps)),
         }
     }
