@@ -134,7 +134,12 @@ impl FileOps for DevOps {
         true
     }
 
-    fn seek(&self, _off: i64, _whence: crate::vfs::Whence) -> Option<Result<u64, Errno>> {
+    fn seek(
+        &self,
+        _off: i64,
+        _whence: crate::vfs::Whence,
+        _pos: u64,
+    ) -> Option<Result<u64, Errno>> {
         Some(Ok(0))
     }
 

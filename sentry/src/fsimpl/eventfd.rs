@@ -74,7 +74,7 @@ impl FileOps for EventfdOps {
         false
     }
 
-    fn seek(&self, _off: i64, _whence: Whence) -> Option<Result<u64, Errno>> {
+    fn seek(&self, _off: i64, _whence: Whence, _pos: u64) -> Option<Result<u64, Errno>> {
         // `noop_llseek`: the position stays 0.
         Some(Ok(0))
     }

@@ -133,7 +133,7 @@ impl FileOps for HostFileOps {
         false
     }
 
-    fn seek(&self, off: i64, whence: Whence) -> Option<Result<u64, Errno>> {
+    fn seek(&self, off: i64, whence: Whence, _pos: u64) -> Option<Result<u64, Errno>> {
         let w = match whence {
             Whence::Set => libc::SEEK_SET,
             Whence::Cur => libc::SEEK_CUR,

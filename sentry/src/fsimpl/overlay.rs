@@ -397,7 +397,7 @@ impl FileOps for LowerFileOps {
         }
     }
 
-    fn seek(&self, off: i64, whence: crate::vfs::Whence) -> Option<Result<u64, Errno>> {
+    fn seek(&self, off: i64, whence: crate::vfs::Whence, _pos: u64) -> Option<Result<u64, Errno>> {
         use crate::vfs::Whence;
         let size = self.node.attr().map(|a| a.size).unwrap_or(0);
         let off = u64::try_from(off).ok();

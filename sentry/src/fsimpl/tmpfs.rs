@@ -264,7 +264,7 @@ impl FileOps for TmpFileOps {
         Ok(buf.len())
     }
 
-    fn seek(&self, off: i64, whence: Whence) -> Option<Result<u64, Errno>> {
+    fn seek(&self, off: i64, whence: Whence, _pos: u64) -> Option<Result<u64, Errno>> {
         let size = lock(&self.file.attr).size;
         let off = u64::try_from(off).ok();
         match whence {

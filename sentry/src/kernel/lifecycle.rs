@@ -204,14 +204,14 @@ pub fn clone(task: &mut Task, a: CloneArgs) -> Result<i32, Errno> {
         } else {
             Arc::new(Mutex::new(*lock(&parent_tg.actions)))
         };
-        let (pgid, sid, real_parent, rlimits) = {
+        let (pgid, sid, real_parent, rlimits, dumpable) = {
             let s = parent_tg.lock();
             let rp = if f & PARENT != 0 {
                 s.parent.clone()
             } else {
                 Some(parent_tg.clone())
             };
-            (s.pgid, s.sid, rp, s.rlimits)
+            (s.pgid, s.sid, rp, s.rlimits, s.dumpable)
         };
         let Some(real_parent) = real_parent else {
             return Err(Errno::EINVAL);
@@ -224,7 +224,15 @@ pub fn clone(task: &mut Task, a: CloneArgs) -> Result<i32, Errno> {
             sid,
             a.exit_signal,
         );
-        tg.lock().rlimits = rlimits;
+        {
+            // Visible from now on, but without an address space until the
+            // child publishes one: `/proc/PID/mem` waits for it. The
+            // address space's dumpable flag goes with its copy.
+            let mut s = tg.lock();
+            s.mm_pending = true;
+            s.dumpable = dumpable;
+            s.rlimits = rlimits;
+        }
         if rlimits[0] != (u64::MAX, u64::MAX) {
             super::timers::watch_cpu_limit(&kernel, &tg);
         }
@@ -304,6 +312,9 @@ pub fn clone(task: &mut Task, a: CloneArgs) -> Result<i32, Errno> {
     };
     if f & THREAD == 0 {
         child.publish();
+        // A copy of the address space is still to be made; a shared one is
+        // the parent's.
+        child.handle.tg.lock().mm_pending = snapshot.is_some();
     }
     let child_tid_addr = a.child_tid;
     let set_child_tid = f & CHILD_SETTID != 0;
@@ -314,7 +325,9 @@ pub fn clone(task: &mut Task, a: CloneArgs) -> Result<i32, Errno> {
                     Ok(mm) => {
                         child.mm = Arc::new(mm);
                         if child.pid == child.tid {
-                            child.handle.tg.lock().mm = Some(child.mm.clone());
+                            let mut s = child.handle.tg.lock();
+                            s.mm = Some(child.mm.clone());
+                            s.mm_pending = false;
                         }
                         None
                     }
@@ -332,6 +345,7 @@ pub fn clone(task: &mut Task, a: CloneArgs) -> Result<i32, Errno> {
         };
         if space.is_some() {
             // The child could not get an address space: it dies.
+            child.handle.tg.lock().mm_pending = false;
             child.exiting = Some(wstatus::signaled(9, false));
         } else {
             if let Some(fp) = &fp {
@@ -815,7 +829,13 @@ pub fn execve(
     task.comm = task.handle.set_comm(&loaded.comm);
     // The exec is visible (setpgid's EACCES) before close-on-exec files
     // close: a parent that sees their EOF must also see the exec.
-    tg.lock().did_exec = true;
+    {
+        let mut s = tg.lock();
+        s.did_exec = true;
+        // A new image is dumpable again (`setup_new_exec`; no set-user-ID
+        // programs run here).
+        s.dumpable = true;
+    }
     task.fds.close_on_exec();
     task.clear_child_tid = 0;
     task.robust_list = (0, 0);

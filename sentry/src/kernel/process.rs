@@ -204,6 +204,10 @@ pub struct TgState {
     pub did_exec: bool,
     /// What `/proc` shows: address space.
     pub mm: Option<Arc<MemoryManager>>,
+    /// Set while a process made by `fork` gets its own address space:
+    /// [`TgState::mm`] is its parent's until then (the same contents), so
+    /// `/proc/PID/mem`, which binds to the address space itself, waits.
+    pub mm_pending: bool,
     /// What `/proc` shows: FD table.
     pub fds: Option<FdTable>,
     /// Executable path.
@@ -217,6 +221,10 @@ pub struct TgState {
     pub cwd: Vec<u8>,
     /// Identity.
     pub creds: Credentials,
+    /// `PR_SET_DUMPABLE` (Linux keeps it in the address space): whether
+    /// processes of the same user may inspect this one (`/proc/PID/mem`).
+    /// Cleared by a change of identity, set again by `execve`.
+    pub dumpable: bool,
     /// CPU time of exited threads and reaped children: (user, system) in ns.
     pub cpu_self: (u64, u64),
     /// CPU time of reaped children.
@@ -270,12 +278,14 @@ impl ThreadGroup {
                 membarrier: 0,
                 did_exec: false,
                 mm: None,
+                mm_pending: false,
                 fds: None,
                 exe: Vec::new(),
                 comm: Vec::new(),
                 rlimits: super::task::default_rlimits(),
                 cwd: b"/".to_vec(),
                 creds: Credentials::default(),
+                dumpable: true,
                 cpu_self: (0, 0),
                 cpu_children: (0, 0),
             }),

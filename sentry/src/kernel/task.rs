@@ -59,6 +59,8 @@ pub mod cap {
     pub const SETUID: u32 = 7;
     /// `CAP_SETPCAP`.
     pub const SETPCAP: u32 = 8;
+    /// `CAP_SYS_PTRACE`.
+    pub const SYS_PTRACE: u32 = 19;
     /// `CAP_SYS_NICE`.
     pub const SYS_NICE: u32 = 23;
     /// `CAP_SYS_RESOURCE`.
@@ -95,8 +97,6 @@ pub struct Credentials {
     pub keepcaps: bool,
     /// `PR_SET_NO_NEW_PRIVS`.
     pub no_new_privs: bool,
-    /// `PR_SET_DUMPABLE`.
-    pub dumpable: bool,
     /// Nice value (-20..=19).
     pub nice: i32,
     /// `personality(2)` persona.
@@ -121,7 +121,6 @@ impl Default for Credentials {
             cap_bounding: CAP_FULL,
             keepcaps: false,
             no_new_privs: false,
-            dumpable: true,
             nice: 0,
             personality: 0,
             sched: (0, 0),
@@ -133,6 +132,22 @@ impl Credentials {
     /// Whether capability `c` is in the effective set.
     pub fn has_cap(&self, c: u32) -> bool {
         c < 64 && self.cap_effective & (1u64 << c) != 0
+    }
+
+    /// Whether a task with these credentials may inspect a process with
+    /// credentials `target` as `/proc/PID/mem` and the `ns` links check it
+    /// (`__ptrace_may_access` with `PTRACE_MODE_FSCREDS`): its file-system
+    /// ids match the target's real, effective and saved ids, and the
+    /// target is `dumpable` ([`TgState::dumpable`](super::process::TgState::dumpable));
+    /// `CAP_SYS_PTRACE` overrides both. The caller checks first whether
+    /// the target is its own process (always allowed).
+    pub fn may_ptrace(&self, target: &Credentials, dumpable: bool) -> bool {
+        if self.has_cap(cap::SYS_PTRACE) {
+            return true;
+        }
+        let same_user = target.uid.iter().all(|u| *u == self.fsuid)
+            && target.gid.iter().all(|g| *g == self.fsgid);
+        same_user && dumpable
     }
 
     /// The supplementary groups.
@@ -565,9 +580,23 @@ impl Task {
     }
 
     /// Makes a change of this task's credentials visible to other tasks
-    /// (permission checks against this process, `/proc`).
+    /// (permission checks against this process, `/proc`). A change of
+    /// effective or file-system ids, or new permitted capabilities, makes
+    /// the process undumpable (`commit_creds`, with the default
+    /// `fs.suid_dumpable` of 0): it may hold what its old identity could
+    /// see, so its new one may not inspect it.
     pub fn publish_creds(&self) {
-        self.handle.tg.lock().creds = self.creds;
+        let mut s = self.handle.tg.lock();
+        let (old, new) = (s.creds, self.creds);
+        if old.uid[1] != new.uid[1]
+            || old.gid[1] != new.gid[1]
+            || old.fsuid != new.fsuid
+            || old.fsgid != new.fsgid
+            || new.cap_permitted & !old.cap_permitted != 0
+        {
+            s.dumpable = false;
+        }
+        s.creds = new;
     }
 
     /// The signal mask.

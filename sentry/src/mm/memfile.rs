@@ -288,6 +288,33 @@ impl MemoryFile {
         }
     }
 
+    /// How many bytes of `[offset, offset+len)` have pages (the rest are
+    /// holes the host has not allocated, or punched).
+    pub fn resident(&self, offset: u64, len: u64) -> u64 {
+        let fd = self.fd.as_raw_fd();
+        let end = offset.saturating_add(len).min(FILE_SIZE);
+        let mut pos = offset;
+        let mut total = 0;
+        while pos < end {
+            // SAFETY: lseek on our own memfd touches no memory.
+            let data = unsafe { libc::lseek(fd, pos as i64, libc::SEEK_DATA) };
+            if data < 0 || data as u64 >= end {
+                break;
+            }
+            let data = data as u64;
+            // SAFETY: as above.
+            let hole = unsafe { libc::lseek(fd, data as i64, libc::SEEK_HOLE) };
+            let hole = if hole < 0 {
+                end
+            } else {
+                (hole as u64).min(end)
+            };
+            total += hole - data;
+            pos = hole;
+        }
+        total
+    }
+
     /// Reads from host FD `fd` at file offset `pos` straight into the memory
     /// file at `offset`; returns the number of bytes read.
     pub fn read_from_host(&self, fd: i32, pos: u64, offset: u64, len: u64) -> Result<u64, Errno> {

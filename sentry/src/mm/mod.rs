@@ -266,6 +266,8 @@ impl MemoryManager {
             offset: req.offset,
             name: req.name,
             cow: false,
+            // `accountable_mapping`: private and writable.
+            account: !req.shared && req.prot.write,
         };
         self.host_map(&vma, addr, addr + len)?;
         inner.vmas.insert(addr, vma);
@@ -373,6 +375,15 @@ impl MemoryManager {
             let (before, middle, after) = v.split3(addr, end);
             for mut part in [before, middle, after].into_iter().flatten() {
                 if part.start >= addr && part.end <= end {
+                    if prot.write && !part.shared {
+                        part.account = true;
+                    } else if !prot.write
+                        && part.account
+                        && part.is_anonymous()
+                        && part.resident(&self.file, false) == 0
+                    {
+                        part.account = false;
+                    }
                     part.prot = prot;
                     self.host_reprotect(&part)?;
                 }
@@ -551,6 +562,7 @@ impl MemoryManager {
                 offset: 0,
                 name: VmaName::Heap,
                 cow: false,
+                account: true,
             };
             if self.host_map(&vma, old_top, new_top).is_err() {
                 return cur;

@@ -226,6 +226,7 @@ impl MemoryManager {
             offset: 0,
             name: VmaName::Anonymous,
             cow: false,
+            account: false,
         };
         if self.host_map(&vma, AREA_START, AREA_END).is_err() {
             return false;

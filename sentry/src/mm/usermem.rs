@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use abi::Errno;
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
-use super::MemoryManager;
+use super::{MemoryManager, PAGE, Vma, VmaName, vma_at};
 
 /// A typed guest address. It is only an address: reading or writing it
 /// copies through the [`MemoryManager`].
@@ -72,6 +72,61 @@ impl MemoryManager {
             };
             let n = (avail as usize).min(buf.len() - done);
             self.file().read(off, &mut buf[done..done + n]);
+            done += n;
+        }
+        done
+    }
+
+    /// Reads guest memory at `addr` as a debugger does through
+    /// `/proc/PID/mem` (Linux's `access_remote_vm` with `FOLL_FORCE`): a
+    /// mapping without read permission is read too if it may be made
+    /// readable (`VM_MAYREAD`), but never `[vvar]` (`VM_IO | VM_PFNMAP`).
+    /// Returns how many bytes were read: fewer than `buf.len()` where a
+    /// page that cannot be read begins.
+    pub fn read_force(&self, addr: u64, buf: &mut [u8]) -> usize {
+        let mut done = 0usize;
+        while done < buf.len() {
+            let Some(a) = addr.checked_add(done as u64) else {
+                break;
+            };
+            let found = {
+                let inner = self.lock();
+                vma_at(&inner, a)
+                    .filter(|v| force_readable(v))
+                    .and_then(|v| v.translate(a).ok().flatten())
+            };
+            let Some((off, avail)) = found else {
+                break;
+            };
+            let n = (avail as usize).min(buf.len() - done);
+            self.file().read(off, &mut buf[done..done + n]);
+            done += n;
+        }
+        done
+    }
+
+    /// Writes guest memory at `addr` as a debugger does through
+    /// `/proc/PID/mem` (`access_remote_vm` with `FOLL_FORCE | FOLL_WRITE`):
+    /// like [`poke`](Self::poke), a private mapping is written whatever its
+    /// protection (its copy-on-write pages copied first), but a shared
+    /// mapping only if it is writable, and never `[vvar]`
+    /// (`check_vma_flags`). Returns how many bytes were written: fewer
+    /// than `buf.len()` where a page that cannot be written begins.
+    pub fn write_force(&self, addr: u64, buf: &[u8]) -> usize {
+        let mut inner = self.lock();
+        let mut done = 0usize;
+        while done < buf.len() {
+            let Some(a) = addr.checked_add(done as u64) else {
+                break;
+            };
+            if !vma_at(&inner, a).is_some_and(force_writable) {
+                break;
+            }
+            let Ok(off) = self.writable_offset(&mut inner, a) else {
+                break;
+            };
+            let n = ((PAGE - a % PAGE) as usize).min(buf.len() - done);
+            self.file().write(off, &buf[done..done + n]);
             done += n;
         }
         done
@@ -193,4 +248,20 @@ impl MemoryManager {
         }
         Ok(out)
     }
+}
+
+/// Whether a forced read (`FOLL_FORCE`) may read `v`: `check_vma_flags`
+/// refuses `VM_IO | VM_PFNMAP` mappings (`[vvar]`) and ones that can never
+/// be readable.
+fn force_readable(v: &Vma) -> bool {
+    v.name != VmaName::Vvar && (v.prot.read || v.max_prot.read)
+}
+
+/// Whether a forced write (`FOLL_FORCE | FOLL_WRITE`) may write `v`: a
+/// writable mapping, or a copy-on-write one (`is_cow_mapping`: private,
+/// `VM_MAYWRITE`; the vDSO is `VM_MAYWRITE` so debuggers can set
+/// breakpoints in it). Never `[vvar]`.
+fn force_writable(v: &Vma) -> bool {
+    v.name != VmaName::Vvar
+        && (v.prot.write || (!v.shared && (v.max_prot.write || v.name == VmaName::Vdso)))
 }

@@ -134,6 +134,12 @@ pub struct Vma {
     /// Private pages shared with another address space since `fork`: the
     /// host mapping is read-only and the first write copies them.
     pub cow: bool,
+    /// Linux's `VM_ACCOUNT` (`ac` in `/proc/PID/smaps`): a private mapping
+    /// that is, or has been, writable. Set by `mmap` and `mprotect`, kept
+    /// when the mapping is made read-only again (a library's RELRO) unless
+    /// it is anonymous and no page of it was ever touched, as Linux's
+    /// `mprotect_fixup` does.
+    pub account: bool,
 }
 
 impl Vma {
@@ -168,6 +174,68 @@ impl Vma {
             && Arc::strong_count(r) == 1
         {
             file.punch(r.offset + self.offset, self.end - self.start);
+        }
+    }
+
+    /// Whether this is anonymous memory as Linux's `vma_is_anonymous` sees
+    /// it: private pages of no file (heap, stack, `MAP_ANONYMOUS`).
+    pub fn is_anonymous(&self) -> bool {
+        matches!(self.backing, Backing::Private(_))
+            && !matches!(
+                self.name,
+                VmaName::File { .. } | VmaName::Vdso | VmaName::Vvar
+            )
+    }
+
+    /// Bytes of this mapping whose pages exist, as well as the Sentry can
+    /// tell (for `/proc/PID/smaps` and `statm`). Exact for pages in the
+    /// memory file: a private page exists once the guest or the Sentry
+    /// touched it (the host allocates memory-file pages lazily; a read
+    /// allocates one too, where Linux maps the shared zero page and counts
+    /// nothing). A page of a lower-layer file not loaded into the memory
+    /// file is resident only if the platform maps host files itself
+    /// (`host_files`) and the mapping can be accessed: whether the guest
+    /// touched it then only the host's page tables know, and counting it
+    /// overstates Rss by the pages never touched (Linux's fault-around
+    /// maps 16 pages per fault, so most of a small file is mapped anyway).
+    pub fn resident(&self, file: &MemoryFile, host_files: bool) -> u64 {
+        let accessible = self.prot.read || self.prot.write || self.prot.exec;
+        let len = self.end - self.start;
+        match &self.backing {
+            Backing::Private(r) => file.resident(r.offset + self.offset, len),
+            Backing::Shared(p) => {
+                let unloaded_resident = host_files && accessible && p.host_file().is_some();
+                let mut total = 0;
+                // Runs of pages contiguous in the memory file, measured at once.
+                let mut run: Option<(u64, u64)> = None;
+                for i in 0..len / PAGE {
+                    let Some(index) = (self.offset / PAGE).checked_add(i) else {
+                        break;
+                    };
+                    match p.state(index) {
+                        Ok(PageState::At(off)) => match run {
+                            Some((s, l)) if s + l == off => run = Some((s, l + PAGE)),
+                            _ => {
+                                if let Some((s, l)) = run {
+                                    total += file.resident(s, l);
+                                }
+                                run = Some((off, PAGE));
+                            }
+                        },
+                        Ok(PageState::NotLoaded) => {
+                            if unloaded_resident {
+                                total += PAGE;
+                            }
+                        }
+                        // Every page after the object's end is past it too.
+                        Ok(PageState::PastEnd) | Err(_) => break,
+                    }
+                }
+                if let Some((s, l)) = run {
+                    total += file.resident(s, l);
+                }
+                total
+            }
         }
     }
 

@@ -592,17 +592,17 @@ pub(super) fn lseek(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     if f.is_path() {
         return Err(Errno::EBADF);
     }
-    if let Some(r) = f.ops.seek(off, whence) {
+    let mut pos = f.pos.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(r) = f.ops.seek(off, whence, *pos) {
         let v = r?;
         if f.ops.seekable() {
-            *f.pos.lock().unwrap_or_else(|e| e.into_inner()) = v;
+            *pos = v;
         }
         return Ok(v);
     }
     if !f.ops.seekable() {
         return Err(Errno::ESPIPE);
     }
-    let mut pos = f.pos.lock().unwrap_or_else(|e| e.into_inner());
     let attr = f.inode().attr()?;
     let size = attr.size as i64;
     let new = match whence {

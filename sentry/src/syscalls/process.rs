@@ -234,12 +234,12 @@ pub(super) fn prctl(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
             task.mm.write(UserPtr::<i32>::new(a[1]), &sig)?;
             Ok(0)
         }
-        PR_GET_DUMPABLE => Ok(u64::from(task.creds.dumpable)),
+        PR_GET_DUMPABLE => Ok(u64::from(task.handle.tg.lock().dumpable)),
         PR_SET_DUMPABLE => {
             if a[1] > 1 {
                 return Err(Errno::EINVAL);
             }
-            task.creds.dumpable = a[1] == 1;
+            task.handle.tg.lock().dumpable = a[1] == 1;
             Ok(0)
         }
         PR_GET_KEEPCAPS => Ok(u64::from(task.creds.keepcaps)),

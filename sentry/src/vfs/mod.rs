@@ -332,9 +332,10 @@ pub trait FileOps: Send + Sync {
     fn seekable(&self) -> bool {
         true
     }
-    /// A custom `lseek` (host files share the host offset); `None` means the
+    /// A custom `lseek` from the file position `pos` (host files share the
+    /// host offset; `/proc/PID/mem` takes any `u64`); `None` means the
     /// generic one.
-    fn seek(&self, _off: i64, _whence: Whence) -> Option<Result<u64, Errno>> {
+    fn seek(&self, _off: i64, _whence: Whence, _pos: u64) -> Option<Result<u64, Errno>> {
         None
     }
     /// `ioctl`.
