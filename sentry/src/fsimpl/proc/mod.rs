@@ -66,7 +66,12 @@ fn view(k: &Weak<Kernel>, pid: i32, tid: i32) -> Result<(Arc<Kernel>, ProcessVie
         .get(&pid)
         .cloned()
         .ok_or(Errno::ENOENT)?;
-    let v = view_of(&tg, tid)?;
+    let mut v = view_of(&tg, tid)?;
+    v.tracer_pid = kernel
+        .tracees
+        .get(v.tid)
+        .and_then(|t| t.tracer.upgrade())
+        .map_or(0, |g| g.pid);
     Ok((kernel, v))
 }
 

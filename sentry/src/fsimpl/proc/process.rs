@@ -69,6 +69,10 @@ pub(super) struct ProcessView {
     pub(super) cpu: u64,
     /// CPU time of reaped children, ns.
     pub(super) cpu_children: (u64, u64),
+    /// Resource limits.
+    pub(super) rlimits: [(u64, u64); 16],
+    /// The process tracing the thread (0: none).
+    pub(super) tracer_pid: i32,
 }
 
 /// Regular files of `/proc/PID` as `readdir` lists them (`comm` and
@@ -144,6 +148,8 @@ pub(super) fn view_of(tg: &Arc<ThreadGroup>, tid: i32) -> Result<ProcessView, Er
         start: tg.start,
         cpu: 0,
         cpu_children: s.cpu_children,
+        rlimits: s.rlimits,
+        tracer_pid: 0,
     };
     drop(s);
     if let Some(t) = &thread {
@@ -336,11 +342,80 @@ fn stat(k: &Kernel, v: &ProcessView) -> Vec<u8> {
     .into_bytes()
 }
 
+/// A mask of the first `n` CPUs as Linux prints bitmaps (`%*pb`): hex in
+/// 32-bit groups, most significant first, separated by commas, the first
+/// group only as wide as its bits need.
+fn cpu_mask(n: usize) -> String {
+    let n = n.max(1);
+    let groups = n.div_ceil(32);
+    let mut out = String::new();
+    for g in (0..groups).rev() {
+        let bits = (n - g * 32).min(32);
+        let word = if bits == 32 {
+            u32::MAX
+        } else {
+            (1u32 << bits) - 1
+        };
+        if g == groups - 1 {
+            let width = bits.div_ceil(4);
+            out.push_str(&format!("{word:0width$x}"));
+        } else {
+            out.push_str(&format!(",{word:08x}"));
+        }
+    }
+    out
+}
+
+/// `limits`: each resource limit as `proc_pid_limits` prints it.
+fn limits(v: &ProcessView) -> Vec<u8> {
+    const ROWS: [(&str, &str); 16] = [
+        ("Max cpu time", "seconds"),
+        ("Max file size", "bytes"),
+        ("Max data size", "bytes"),
+        ("Max stack size", "bytes"),
+        ("Max core file size", "bytes"),
+        ("Max resident set", "bytes"),
+        ("Max processes", "processes"),
+        ("Max open files", "files"),
+        ("Max locked memory", "bytes"),
+        ("Max address space", "bytes"),
+        ("Max file locks", "locks"),
+        ("Max pending signals", "signals"),
+        ("Max msgqueue size", "bytes"),
+        ("Max nice priority", ""),
+        ("Max realtime priority", ""),
+        ("Max realtime timeout", "us"),
+    ];
+    let value = |x: u64| {
+        if x == u64::MAX {
+            "unlimited".to_string()
+        } else {
+            x.to_string()
+        }
+    };
+    let mut out = format!(
+        "{:<25} {:<20} {:<20} {:<10}\n",
+        "Limit", "Soft Limit", "Hard Limit", "Units"
+    );
+    for ((name, unit), (soft, hard)) in ROWS.iter().zip(v.rlimits) {
+        out.push_str(&format!(
+            "{name:<25} {:<20} {:<20} ",
+            value(soft),
+            value(hard)
+        ));
+        if !unit.is_empty() {
+            out.push_str(&format!("{unit:<10}"));
+        }
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
 fn status(k: &Kernel, v: &ProcessView) -> Vec<u8> {
     let c = &v.creds;
     let kb = |b: u64| format!("{:>8} kB", b / 1024);
     let mut out = format!(
-        "Name:\t{}\nUmask:\t0022\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\nTracerPid:\t0\nUid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t64\nGroups:\t{}\nNStgid:\t{}\nNSpid:\t{}\nNSpgid:\t{}\nNSsid:\t{}\n",
+        "Name:\t{}\nUmask:\t0022\nState:\t{}\nTgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\nTracerPid:\t{}\nUid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t64\nGroups:\t{}\nNStgid:\t{}\nNSpid:\t{}\nNSpgid:\t{}\nNSsid:\t{}\nKthread:\t0\n",
         String::from_utf8_lossy(&v.comm),
         match v.state {
             'Z' => "Z (zombie)",
@@ -351,6 +426,7 @@ fn status(k: &Kernel, v: &ProcessView) -> Vec<u8> {
         v.pid,
         v.tid,
         v.ppid,
+        v.tracer_pid,
         c.uid[0],
         c.uid[1],
         c.uid[2],
@@ -371,7 +447,7 @@ fn status(k: &Kernel, v: &ProcessView) -> Vec<u8> {
     if v.mm.is_some() {
         let m = mem_stats(v);
         out.push_str(&format!(
-            "VmPeak:\t{}\nVmSize:\t{}\nVmLck:\t{}\nVmPin:\t{}\nVmHWM:\t{}\nVmRSS:\t{}\nRssAnon:\t{}\nRssFile:\t{}\nRssShmem:\t{}\nVmData:\t{}\nVmStk:\t{}\nVmExe:\t{}\nVmLib:\t{}\nVmPTE:\t{}\nVmSwap:\t{}\n",
+            "VmPeak:\t{}\nVmSize:\t{}\nVmLck:\t{}\nVmPin:\t{}\nVmHWM:\t{}\nVmRSS:\t{}\nRssAnon:\t{}\nRssFile:\t{}\nRssShmem:\t{}\nVmData:\t{}\nVmStk:\t{}\nVmExe:\t{}\nVmLib:\t{}\nVmPTE:\t{}\nVmSwap:\t{}\nHugetlbPages:\t{}\nCoreDumping:\t0\nTHP_enabled:\t1\nuntag_mask:\t0xffffffffffffffff\n",
             kb(m.size),
             kb(m.size),
             kb(0),
@@ -387,11 +463,12 @@ fn status(k: &Kernel, v: &ProcessView) -> Vec<u8> {
             kb(0),
             kb(0),
             kb(0),
+            kb(0),
         ));
     }
     let queued = (v.pending.0 | v.pending.1).count_ones();
     out.push_str(&format!(
-        "Threads:\t{}\nSigQ:\t{queued}/63432\nSigPnd:\t{:016x}\nShdPnd:\t{:016x}\nSigBlk:\t{:016x}\nSigIgn:\t{:016x}\nSigCgt:\t{:016x}\nCapInh:\t{:016x}\nCapPrm:\t{:016x}\nCapEff:\t{:016x}\nCapBnd:\t{:016x}\nCapAmb:\t0000000000000000\nNoNewPrivs:\t{}\nSeccomp:\t0\nSeccomp_filters:\t0\nCpus_allowed_list:\t0-{}\nvoluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n",
+        "Threads:\t{}\nSigQ:\t{queued}/63432\nSigPnd:\t{:016x}\nShdPnd:\t{:016x}\nSigBlk:\t{:016x}\nSigIgn:\t{:016x}\nSigCgt:\t{:016x}\nCapInh:\t{:016x}\nCapPrm:\t{:016x}\nCapEff:\t{:016x}\nCapBnd:\t{:016x}\nCapAmb:\t0000000000000000\nNoNewPrivs:\t{}\nSeccomp:\t0\nSeccomp_filters:\t0\nSpeculation_Store_Bypass:\tvulnerable\nSpeculationIndirectBranch:\talways enabled\nCpus_allowed:\t{}\nCpus_allowed_list:\t0-{}\nMems_allowed:\t{}00000001\nMems_allowed_list:\t0\nvoluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n",
         v.threads,
         v.pending.0,
         v.pending.1,
@@ -403,7 +480,9 @@ fn status(k: &Kernel, v: &ProcessView) -> Vec<u8> {
         c.cap_effective,
         c.cap_bounding,
         u8::from(c.no_new_privs),
+        cpu_mask(k.cpus),
         k.cpus.saturating_sub(1),
+        "00000000,".repeat(31),
     ));
     out.into_bytes()
 }
@@ -445,22 +524,7 @@ pub(super) fn pid_file(name: &str) -> Option<Gen> {
             b.truncate(n);
             b
         }),
-        "limits" => Arc::new(|_, _| {
-            let rows: [(&str, &str, &str, &str); 4] = [
-                ("Max stack size", "8388608", "unlimited", "bytes"),
-                ("Max processes", "63432", "63432", "processes"),
-                ("Max open files", "1024", "1048576", "files"),
-                ("Max pending signals", "63432", "63432", "signals"),
-            ];
-            let mut out = format!(
-                "{:<26}{:<21}{:<21}{:<10}\n",
-                "Limit", "Soft Limit", "Hard Limit", "Units"
-            );
-            for (n, s, h, u) in rows {
-                out.push_str(&format!("{n:<26}{s:<21}{h:<21}{u:<10}\n"));
-            }
-            out.into_bytes()
-        }),
+        "limits" => Arc::new(|_, v| limits(v)),
         "io" => Arc::new(|_, _| {
             b"rchar: 0\nwchar: 0\nsyscr: 0\nsyscw: 0\nread_bytes: 0\nwrite_bytes: 0\ncancelled_write_bytes: 0\n".to_vec()
         }),
