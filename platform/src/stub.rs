@@ -55,14 +55,15 @@ std::arch::global_asm!(
     "rdtscp",
     "and ecx, 0xfff",
     "mov [rbx + 100], ecx",
-    // Wake the Sentry only if it sleeps.
+    // Wake the Sentry only if it sleeps (every waiter: see futex_wake in
+    // systrap/mod.rs).
     "13:",
     "cmp dword ptr [rbx + 56], 0",
     "je 2f",
     "mov eax, 202",
     "mov rdi, rbx",
     "mov esi, 1",
-    "mov edx, 1",
+    "mov edx, 0x7fffffff",
     "syscall",
     "2:",
     // Spin a while for the resume, then sleep on the futex.
@@ -518,7 +519,7 @@ std::arch::global_asm!(
     "mov eax, 202",
     "mov rdi, rbx",
     "mov esi, 1",
-    "mov edx, 1",
+    "mov edx, 0x7fffffff",
     "syscall",
     "mov eax, 60",
     "xor edi, edi",
@@ -650,7 +651,7 @@ std::arch::global_asm!(
     "mov eax, 202",
     "mov rdi, r12",
     "mov esi, 1",
-    "mov edx, 1",
+    "mov edx, 0x7fffffff",
     "syscall",
     "jmp 5b",
     // A batch (state 6): [r12 + 8] calls at r12 + 4096, 56 bytes each;

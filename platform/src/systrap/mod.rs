@@ -141,10 +141,22 @@ pub struct RegionAlloc {
 /// Allocates `len` bytes of zeroed memory-file space mapped in the Sentry.
 pub type Allocator = Arc<dyn Fn(u64) -> Option<RegionAlloc> + Send + Sync>;
 
+/// Wakes every waiter on `word`, not one: a stub region is memory-file
+/// space that is reused once its address space is gone, and a stub process
+/// still dying can be asleep on the same word (the same file page); a
+/// single wake could go to it and leave the new waiter asleep for good.
 fn futex_wake(word: &AtomicU32) {
     // SAFETY: the futex word lives in a shared mapping that outlives the call.
     unsafe {
-        libc::syscall(libc::SYS_futex, word.as_ptr(), libc::FUTEX_WAKE, 1, 0, 0, 0);
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAKE,
+            i32::MAX,
+            0,
+            0,
+            0,
+        );
     }
 }
 

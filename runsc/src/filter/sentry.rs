@@ -126,6 +126,9 @@ pub fn allow_list() -> Vec<Allowed> {
         // sentry: the gofer socket (with SCM_RIGHTS).
         allow(SYS_recvmsg, "recvmsg"),
         allow(SYS_sendmsg, "sendmsg"),
+        // kernel: a sleep interrupted by a stop (SIGSTOP, a debugger's
+        // attach) resumes through restart_syscall.
+        allow(SYS_restart_syscall, "restart_syscall"),
         // runtime: thread exit, process exit.
         allow(SYS_exit, "exit"),
         allow(SYS_exit_group, "exit_group"),
