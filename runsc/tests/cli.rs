@@ -105,3 +105,55 @@ fn sigterm_to_runsc_ends_the_sandbox_with_143() {
     assert_eq!(status.code(), Some(128 + libc::SIGTERM));
     assert!(start.elapsed() < std::time::Duration::from_secs(5));
 }
+
+/// Every process below `root`, from `/proc`.
+fn descendants(root: i32) -> Vec<i32> {
+    let mut parent_of: Vec<(i32, i32)> = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // The fields after the command name (which may hold spaces).
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+            continue;
+        };
+        if let Some(ppid) = rest.split_whitespace().nth(1).and_then(|p| p.parse().ok()) {
+            parent_of.push((pid, ppid));
+        }
+    }
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let p = found[i];
+        found.extend(parent_of.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    found
+}
+
+#[test]
+fn a_sandbox_stopped_and_continued_goes_on() {
+    // As a shell's job control does to a foreground job (Ctrl-Z, fg): the
+    // Sentry's sleeps resume through restart_syscall, which its seccomp
+    // filter must allow.
+    let mut child = Command::new(RUNSC)
+        .args(["do", "sleep", "1"])
+        .spawn()
+        .expect("run runsc");
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let pid = i32::try_from(child.id()).unwrap();
+    let all = descendants(pid);
+    assert!(all.len() > 2, "no sandbox processes under runsc: {all:?}");
+    for sig in [libc::SIGSTOP, libc::SIGCONT] {
+        for p in &all {
+            // SAFETY: kill takes no pointers; the pids are our descendants.
+            unsafe { libc::kill(*p, sig) };
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+}
