@@ -66,9 +66,6 @@ pub fn allow_list() -> Vec<Allowed> {
         allow(SYS_getrandom, "getrandom"),
         // runtime: log timestamps (when not served by the vDSO).
         allow(SYS_clock_gettime, "clock_gettime"),
-        // kernel: a sleep interrupted by a stop resumes through
-        // restart_syscall.
-        allow(SYS_restart_syscall, "restart_syscall"),
         // runtime: thread exit, process exit.
         allow(SYS_exit, "exit"),
         allow(SYS_exit_group, "exit_group"),
