@@ -302,6 +302,31 @@ impl ThreadGroup {
         lock(&self.state)
     }
 
+    /// The process's address space once it has its own (`None` for a
+    /// zombie). A child that `fork` is still copying shows its parent's for
+    /// a moment ([`TgState::mm_pending`]); this waits that out: it takes a
+    /// millisecond, and an overloaded host gets `EAGAIN` after 2 s rather
+    /// than a wait without end.
+    pub fn own_mm(&self) -> Result<Option<Arc<MemoryManager>>, abi::Errno> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        loop {
+            {
+                let s = self.lock();
+                if !s.mm_pending {
+                    return Ok(if s.zombie.is_some() {
+                        None
+                    } else {
+                        s.mm.clone()
+                    });
+                }
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err(abi::Errno::EAGAIN);
+            }
+            std::thread::sleep(std::time::Duration::from_micros(100));
+        }
+    }
+
     /// The parent's pid (0 for init).
     pub fn ppid(&self) -> i32 {
         self.lock().parent.as_ref().map_or(0, |p| p.pid)

@@ -111,7 +111,7 @@ fn tracee_of(
 }
 
 fn mm_of(tg: &Arc<ThreadGroup>) -> Result<Arc<MemoryManager>, Errno> {
-    tg.lock().mm.clone().ok_or(Errno::ESRCH)
+    tg.own_mm()?.ok_or(Errno::ESRCH)
 }
 
 fn resume(t: &Tracee, mode: Mode, sig: u64) -> SyscallResult {

@@ -20,7 +20,6 @@ pub use system::build_sys;
 
 use std::any::Any;
 use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant};
 
 use abi::Errno;
 
@@ -232,26 +231,14 @@ impl ProcInode {
     /// `ESRCH` if it has none (a zombie); `EACCES` unless the caller shares
     /// that address space or may ptrace the process (`mm_access`).
     fn open_mem(&self) -> Result<Arc<dyn FileOps>, Errno> {
-        // A child that `fork` is still setting up shows its parent's
-        // address space for a moment: wait for its own (it comes within
-        // a millisecond; never for an overloaded host's seconds).
-        let deadline = Instant::now() + Duration::from_secs(2);
-        let (k, v) = loop {
-            let (k, v) = view(&self.kernel, self.pid, self.tid)?;
-            if !v.mm_pending {
-                break (k, v);
-            }
-            if Instant::now() >= deadline {
-                return Err(Errno::EAGAIN);
-            }
-            std::thread::sleep(Duration::from_micros(100));
-        };
-        let mm = v.mm.clone().ok_or(Errno::ESRCH)?;
+        let (k, v) = view(&self.kernel, self.pid, self.tid)?;
         let target = lock(&k.tasks)
             .groups
             .get(&v.pid)
             .cloned()
             .ok_or(Errno::ESRCH)?;
+        // Not the parent's, which a child just forked shows for a moment.
+        let mm = target.own_mm()?.ok_or(Errno::ESRCH)?;
         let me = crate::kernel::current().1;
         let caller = lock(&k.tasks)
             .groups

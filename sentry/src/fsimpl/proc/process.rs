@@ -36,9 +36,6 @@ pub(super) struct ProcessView {
     pub(super) sid: i32,
     /// Address space; `None` once the process has exited.
     pub(super) mm: Option<Arc<crate::mm::MemoryManager>>,
-    /// Whether `mm` is still the parent's, as it is for a moment after
-    /// `fork` ([`crate::kernel::process::TgState::mm_pending`]).
-    pub(super) mm_pending: bool,
     /// FD table; `None` once the process has exited.
     pub(super) fds: Option<crate::vfs::FdTable>,
     /// Executable path.
@@ -129,7 +126,6 @@ pub(super) fn view_of(tg: &Arc<ThreadGroup>, tid: i32) -> Result<ProcessView, Er
         } else {
             s.mm.clone()
         },
-        mm_pending: s.mm_pending,
         fds: if s.zombie.is_some() {
             None
         } else {
