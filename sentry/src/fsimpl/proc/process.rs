@@ -205,6 +205,11 @@ pub(super) fn vma_header(m: &Vma) -> String {
         (VmaName::Vdso, _) => (0, 0, "[vdso]"),
         (VmaName::Anonymous, _) => (0, 0, ""),
     };
+    // Only a mapping of a file (shared anonymous memory included) has an
+    // offset; private anonymous memory shows 0.
+    let file_backed = matches!(m.name, VmaName::File { .. })
+        || (m.shared && matches!(m.name, VmaName::Anonymous));
+    let offset = if file_backed { m.offset } else { 0 };
     let prefix = format!(
         "{:08x}-{:08x} {}{}{}{} {:08x} {:02x}:{:02x} {} ",
         m.start,
@@ -213,7 +218,7 @@ pub(super) fn vma_header(m: &Vma) -> String {
         p(m.prot.write, 'w'),
         p(m.prot.exec, 'x'),
         if m.shared { 's' } else { 'p' },
-        m.offset,
+        offset,
         (dev >> 8) & 0xfff,
         dev & 0xff,
         ino
