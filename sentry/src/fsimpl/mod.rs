@@ -36,6 +36,7 @@ pub mod proc;
 pub mod signalfd;
 pub mod socket;
 pub mod tmpfs;
+pub mod unix_names;
 
 /// Opens a new anonymous-inode file, `anon_inode:[kind]` (epoll,
 /// eventfd, pidfd, signalfd), read-write with `status` flags added

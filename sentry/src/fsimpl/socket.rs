@@ -8,10 +8,11 @@
 
 use std::any::Any;
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use abi::Errno;
 
+use super::unix_names::{Listener, UnixName};
 use crate::kernel::waitqueue::WaitQueue;
 use crate::mm::{MemoryManager, UserPtr};
 use crate::vfs::{Attr, FileOps, Inode, S_IFSOCK, next_ino};
@@ -90,17 +91,103 @@ pub struct UnixSocket {
     attr: Attr,
     events: Arc<WaitQueue>,
     peer: Mutex<Option<(Arc<Conn>, usize)>>,
+    /// Set by `listen`.
+    listener: Mutex<Option<Listener>>,
+    /// The name `bind` gave it, and the addresses `getsockname` and
+    /// `getpeername` show (`sockaddr_un` bytes).
+    names: Mutex<SocketNames>,
+    /// Itself, for the name table and connections.
+    me: Weak<UnixSocket>,
+}
+
+#[derive(Default)]
+struct SocketNames {
+    bound: Option<UnixName>,
+    local: Option<Vec<u8>>,
+    peer: Option<Vec<u8>>,
 }
 
 impl UnixSocket {
     /// A new unconnected socket of `kind` (`SOCK_STREAM`, ...).
     pub fn new(kind: u32, uid: u32, gid: u32) -> Arc<UnixSocket> {
-        Arc::new(UnixSocket {
+        Arc::new_cyclic(|me| UnixSocket {
+            me: me.clone(),
             kind,
             attr: Attr::fresh(SOCKFS_DEV, next_ino(), S_IFSOCK | 0o777, uid, gid),
             events: Arc::new(WaitQueue::default()),
             peer: Mutex::new(None),
+            listener: Mutex::new(None),
+            names: Mutex::default(),
         })
+    }
+
+    /// A new stream or seqpacket socket connected to `client` (`connect`):
+    /// the server end, made with `server_cred` (the listener's).
+    pub(super) fn connect_pair(
+        client: &UnixSocket,
+        client_cred: Cred,
+        server_cred: Cred,
+    ) -> Arc<UnixSocket> {
+        let server = Self::new(client.kind, server_cred.uid, server_cred.gid);
+        let conn = Arc::new(Conn {
+            state: Mutex::new(ConnState {
+                queues: [VecDeque::new(), VecDeque::new()],
+                shut: [0; 2],
+                closed: [false; 2],
+            }),
+            queues: [client.events.clone(), server.events.clone()],
+            creds: [client_cred, server_cred],
+        });
+        *client.peer_lock() = Some((conn.clone(), 0));
+        *server.peer_lock() = Some((conn, 1));
+        server
+    }
+
+    pub(super) fn listener_lock(&self) -> MutexGuard<'_, Option<Listener>> {
+        self.listener.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn names_lock(&self) -> MutexGuard<'_, SocketNames> {
+        self.names.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `bind`: names the socket `name`, shown as `addr`. `EINVAL` if it
+    /// has a name already, `EADDRINUSE` if another socket has this one.
+    pub fn bind_to(&self, name: UnixName, addr: Vec<u8>) -> Result<(), Errno> {
+        let mut n = self.names_lock();
+        if n.bound.is_some() {
+            return Err(Errno::EINVAL);
+        }
+        super::unix_names::register(name.clone(), &self.me)?;
+        n.bound = Some(name);
+        n.local = Some(addr);
+        Ok(())
+    }
+
+    /// The name `bind` gave the socket.
+    pub fn local_name(&self) -> Option<UnixName> {
+        self.names_lock().bound.clone()
+    }
+
+    /// The address `getsockname` shows (`None`: unnamed).
+    pub fn local_addr(&self) -> Option<Vec<u8>> {
+        self.names_lock().local.clone()
+    }
+
+    /// The address `getpeername` shows (`None`: unnamed).
+    pub fn peer_addr(&self) -> Option<Vec<u8>> {
+        self.names_lock().peer.clone()
+    }
+
+    pub(super) fn set_names(&self, local: Option<Vec<u8>>, peer: Option<Vec<u8>>) {
+        let mut n = self.names_lock();
+        n.local = local;
+        n.peer = peer;
+    }
+
+    /// Wakes whoever waits on the socket.
+    pub(super) fn wake(&self) {
+        self.events.notify_all();
     }
 
     /// A connected pair (`socketpair`), both ends created by `cred`.
@@ -359,6 +446,13 @@ impl FileOps for UnixSocket {
 
     fn poll_events(&self) -> u32 {
         // Linux's unix_poll / unix_dgram_poll.
+        if let Some(l) = self.listener_lock().as_ref() {
+            return if l.pending.is_empty() {
+                0
+            } else {
+                POLLIN | POLLRDNORM
+            };
+        }
         let Some((conn, side)) = self.conn() else {
             return if self.kind == SOCK_DGRAM {
                 POLLOUT | POLLWRNORM

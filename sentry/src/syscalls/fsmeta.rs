@@ -318,8 +318,21 @@ fn do_mknod(task: &mut Task, dirfd: u64, path_addr: u64, mode: u32) -> SyscallRe
         _ => return Err(Errno::EINVAL),
     };
     let path = task.read_path(path_addr)?;
-    let start = start_dir(task, dirfd, &path)?;
-    let l = resolve_parent(&task.fs.root, &start, &path)?;
+    make_node(task, dirfd, &path, kind, mode)?;
+    Ok(0)
+}
+
+/// Creates a node of type `kind` (`S_IF*`) at `path` with permission bits
+/// `mode` less the umask (`mknod`, and `bind` of a named socket).
+pub(super) fn make_node(
+    task: &Task,
+    dirfd: u64,
+    path: &[u8],
+    kind: u32,
+    mode: u32,
+) -> Result<Arc<dyn crate::vfs::Inode>, Errno> {
+    let start = start_dir(task, dirfd, path)?;
+    let l = resolve_parent(&task.fs.root, &start, path)?;
     if l.name.is_empty() || l.name == b"." || l.name == b".." {
         return Err(Errno::EEXIST);
     }
@@ -329,9 +342,9 @@ fn do_mknod(task: &mut Task, dirfd: u64, path_addr: u64, mode: u32) -> SyscallRe
     if l.trailing_slash {
         return Err(Errno::ENOENT);
     }
-    l.parent.inode.create(&l.name, creation(task, kind, mode))?;
+    let inode = l.parent.inode.create(&l.name, creation(task, kind, mode))?;
     l.parent.invalidate(&l.name);
-    Ok(0)
+    Ok(inode)
 }
 
 pub(super) fn mknod(task: &mut Task, a: &[u64; 6]) -> SyscallResult {

@@ -7,6 +7,7 @@ use abi::Errno;
 use super::SyscallResult;
 use super::fs::{file, read_iovecs};
 use crate::fsimpl::socket::{Cred, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM, UnixSocket};
+use crate::fsimpl::unix_names::{self, UnixName};
 use crate::kernel::Task;
 use crate::mm::UserPtr;
 use crate::vfs::{Dentry, FileDescription, FileRef};
@@ -255,7 +256,8 @@ pub(super) fn getsockopt(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let int = |v: i32| v.to_ne_bytes().to_vec();
     let bytes = match a[2] {
         SO_TYPE => int(s.kind() as i32),
-        SO_ERROR | SO_ACCEPTCONN | SO_PROTOCOL => int(0),
+        SO_ACCEPTCONN => int(i32::from(s.listening())),
+        SO_ERROR | SO_PROTOCOL => int(0),
         SO_DOMAIN => int(AF_UNIX as i32),
         SO_SNDBUF | SO_RCVBUF => int(212_992),
         SO_PEERCRED => {
@@ -287,27 +289,192 @@ pub(super) fn setsockopt(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     Ok(0)
 }
 
-/// Writes an unnamed `AF_UNIX` address (the family alone).
-fn put_unnamed(task: &Task, addr: u64, lenp: u64) -> SyscallResult {
+/// Writes a socket address: `addr` (`None`: an unnamed `AF_UNIX` one, the
+/// family alone), cut to the caller's buffer; the length written back is
+/// the address's own.
+fn put_addr(task: &Task, addr: Option<Vec<u8>>, buf: u64, lenp: u64) -> SyscallResult {
     let len: i32 = task.mm.read(UserPtr::<i32>::new(lenp))?;
     let len = usize::try_from(len).map_err(|_| Errno::EINVAL)?;
-    let fam = (AF_UNIX as u16).to_ne_bytes();
-    let n = len.min(fam.len());
-    task.mm.copy_out(addr, &fam[..n])?;
-    task.mm.write(UserPtr::<i32>::new(lenp), &2)?;
+    let bytes = addr.unwrap_or_else(|| (AF_UNIX as u16).to_ne_bytes().to_vec());
+    let n = len.min(bytes.len());
+    task.mm.copy_out(buf, &bytes[..n])?;
+    task.mm
+        .write(UserPtr::<i32>::new(lenp), &(bytes.len() as i32))?;
     Ok(0)
 }
 
 pub(super) fn getsockname(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let f = file(task, a[0])?;
-    as_sock(&f)?;
-    put_unnamed(task, a[1], a[2])
+    let addr = as_sock(&f)?.local_addr();
+    put_addr(task, addr, a[1], a[2])
 }
 
 pub(super) fn getpeername(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let f = file(task, a[0])?;
-    if !as_sock(&f)?.connected() {
+    let s = as_sock(&f)?;
+    if !s.connected() {
         return Err(Errno::ENOTCONN);
     }
-    put_unnamed(task, a[1], a[2])
+    put_addr(task, s.peer_addr(), a[1], a[2])
+}
+
+/// A `sockaddr_un` the guest passed.
+enum UnixAddr {
+    /// A path (without the NUL).
+    Path(Vec<u8>),
+    /// An abstract name (without the leading NUL).
+    Abstract(Vec<u8>),
+    /// The family alone: `bind` picks an abstract name.
+    Unnamed,
+}
+
+/// Reads a `sockaddr_un` of `len` bytes (Linux's `unix_validate_addr`).
+fn read_unix_addr(task: &Task, addr: u64, len: u64) -> Result<UnixAddr, Errno> {
+    const SUN_LEN_MAX: u64 = 110;
+    if !(2..=SUN_LEN_MAX).contains(&len) {
+        return Err(Errno::EINVAL);
+    }
+    let mut b = vec![0u8; len as usize];
+    task.mm.copy_in(addr, &mut b)?;
+    if u16::from_ne_bytes([b[0], b[1]]) != AF_UNIX as u16 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(match b.get(2) {
+        None => UnixAddr::Unnamed,
+        Some(0) => UnixAddr::Abstract(b[3..].to_vec()),
+        Some(_) => {
+            let path = &b[2..];
+            let end = path.iter().position(|&c| c == 0).unwrap_or(path.len());
+            UnixAddr::Path(path[..end].to_vec())
+        }
+    })
+}
+
+/// The `sockaddr_un` bytes `getsockname` shows for an address.
+fn shown(family_and: &[&[u8]]) -> Vec<u8> {
+    let mut v = (AF_UNIX as u16).to_ne_bytes().to_vec();
+    for part in family_and {
+        v.extend_from_slice(part);
+    }
+    v
+}
+
+/// The name of the socket file at `path`: `ECONNREFUSED` if it is no
+/// socket.
+fn socket_file_name(task: &Task, path: &[u8]) -> Result<UnixName, Errno> {
+    let start = super::fs::start_dir(task, super::fs::AT_FDCWD as u64, path)?;
+    let d = crate::vfs::resolve(&task.fs.root, &start, path, true)?;
+    let attr = d.inode.attr()?;
+    if attr.mode & crate::vfs::S_IFMT != crate::vfs::S_IFSOCK {
+        return Err(Errno::ECONNREFUSED);
+    }
+    Ok(UnixName::Path {
+        dev: attr.dev,
+        ino: attr.ino,
+    })
+}
+
+/// Whether anything exists at `path` (without following a last symlink).
+fn socket_file_exists(task: &Task, path: &[u8]) -> bool {
+    super::fs::start_dir(task, super::fs::AT_FDCWD as u64, path)
+        .and_then(|start| crate::vfs::resolve(&task.fs.root, &start, path, false))
+        .is_ok()
+}
+
+fn cred_of(task: &Task) -> Cred {
+    Cred {
+        pid: task.pid,
+        uid: task.creds.uid[1],
+        gid: task.creds.gid[1],
+    }
+}
+
+pub(super) fn bind(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    static AUTOBIND: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let f = file(task, a[0])?;
+    let s = as_sock(&f)?;
+    let addr = read_unix_addr(task, a[1], a[2])?;
+    if s.local_name().is_some() {
+        // Linux makes the socket file first: a path that exists is
+        // EADDRINUSE even for a bound socket.
+        if let UnixAddr::Path(path) = &addr
+            && socket_file_exists(task, path)
+        {
+            return Err(Errno::EADDRINUSE);
+        }
+        return Err(Errno::EINVAL);
+    }
+    match addr {
+        UnixAddr::Abstract(name) => {
+            let addr = shown(&[&[0], &name]);
+            s.bind_to(UnixName::Abstract(name), addr)?;
+        }
+        UnixAddr::Unnamed => loop {
+            // Linux's autobind: five hex digits in the abstract namespace.
+            let n = AUTOBIND.fetch_add(1, std::sync::atomic::Ordering::Relaxed) & 0xfffff;
+            let name = format!("{n:05x}").into_bytes();
+            let addr = shown(&[&[0], &name]);
+            match s.bind_to(UnixName::Abstract(name), addr) {
+                Err(Errno::EADDRINUSE) => continue,
+                r => break r?,
+            }
+        },
+        UnixAddr::Path(path) => {
+            const S_IFSOCK: u32 = 0o140000;
+            match super::fsmeta::make_node(task, super::fs::AT_FDCWD as u64, &path, S_IFSOCK, 0o777)
+            {
+                Err(Errno::EEXIST) => return Err(Errno::EADDRINUSE),
+                r => r?,
+            };
+            let name = socket_file_name(task, &path)?;
+            s.bind_to(name, shown(&[&path, &[0]]))?;
+        }
+    }
+    Ok(0)
+}
+
+pub(super) fn listen(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let f = file(task, a[0])?;
+    let s = as_sock(&f)?;
+    s.listen(a[1] as i32, cred_of(task))?;
+    Ok(0)
+}
+
+pub(super) fn connect(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let f = file(task, a[0])?;
+    let s = as_sock(&f)?;
+    let name = match read_unix_addr(task, a[1], a[2])? {
+        UnixAddr::Abstract(name) => UnixName::Abstract(name),
+        UnixAddr::Path(path) => socket_file_name(task, &path)?,
+        UnixAddr::Unnamed => return Err(Errno::EINVAL),
+    };
+    let target = unix_names::lookup(&name)?;
+    s.connect_to(&target, cred_of(task))?;
+    Ok(0)
+}
+
+pub(super) fn accept(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    accept4(task, &[a[0], a[1], a[2], 0, 0, 0])
+}
+
+pub(super) fn accept4(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
+    let flags = u32::try_from(a[3]).map_err(|_| Errno::EINVAL)?;
+    if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let f = file(task, a[0])?;
+    let s = as_sock(&f)?;
+    if s.kind() == SOCK_DGRAM {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let conn = super::fs::wait_io(task, &f, false, false, false, || s.accept())?;
+    let peer = conn.peer_addr();
+    let fd = install(task, conn, flags)?;
+    if a[1] != 0
+        && let Err(e) = put_addr(task, peer, a[1], a[2])
+    {
+        let _ = task.fds.remove(fd);
+        return Err(e);
+    }
+    Ok(fd as u64)
 }
