@@ -15,7 +15,7 @@ use abi::Errno;
 use super::unix_names::{Listener, UnixName};
 use crate::kernel::waitqueue::WaitQueue;
 use crate::mm::{MemoryManager, UserPtr};
-use crate::vfs::{Attr, FileOps, Inode, S_IFSOCK, next_ino};
+use crate::vfs::{Attr, FileOps, FileRef, Inode, S_IFSOCK, next_ino};
 
 pub const SOCK_STREAM: u32 = 1;
 pub const SOCK_DGRAM: u32 = 2;
@@ -51,6 +51,9 @@ pub struct Cred {
 struct Msg {
     data: Vec<u8>,
     off: usize,
+    /// Open files passed with the message (`SCM_RIGHTS`); they go to the
+    /// first receive that reads from it.
+    files: Vec<FileRef>,
 }
 
 struct ConnState {
@@ -239,6 +242,17 @@ impl UnixSocket {
     /// bytes copied and the length of the message (for datagrams, which
     /// a short buffer truncates).
     pub fn recv(&self, buf: &mut [u8], peek: bool) -> Result<(usize, usize), Errno> {
+        self.recv_with_files(buf, peek).map(|(n, len, _)| (n, len))
+    }
+
+    /// [`recv`](Self::recv), with the files passed along with what was
+    /// read. A stream read stops before a message that carries files once
+    /// it has data, and after one that does, as Linux's does.
+    pub fn recv_with_files(
+        &self,
+        buf: &mut [u8],
+        peek: bool,
+    ) -> Result<(usize, usize, Vec<FileRef>), Errno> {
         let Some((conn, side)) = self.conn() else {
             return if self.kind == SOCK_DGRAM {
                 Err(Errno::EAGAIN)
@@ -249,7 +263,7 @@ impl UnixSocket {
         let mut s = conn.lock();
         if s.queues[side].is_empty() {
             if s.shut[side] & RCV_SHUTDOWN != 0 {
-                return Ok((0, 0));
+                return Ok((0, 0, Vec::new()));
             }
             return Err(Errno::EAGAIN);
         }
@@ -261,42 +275,64 @@ impl UnixSocket {
             let len = m.data.len();
             let n = len.min(buf.len());
             buf[..n].copy_from_slice(&m.data[..n]);
-            if !peek {
-                q.pop_front();
-            }
+            let files = if peek {
+                m.files.clone()
+            } else {
+                q.pop_front().map(|m| m.files).unwrap_or_default()
+            };
             drop(s);
             conn.notify();
-            return Ok((n, len));
+            return Ok((n, len, files));
         }
         let mut n = 0;
         let mut i = 0;
+        let mut files = Vec::new();
         while n < buf.len() {
             let Some(m) = q.get_mut(i) else {
                 break;
             };
+            let carries = !m.files.is_empty();
+            if carries && n > 0 {
+                break;
+            }
+            if carries {
+                files = if peek {
+                    m.files.clone()
+                } else {
+                    std::mem::take(&mut m.files)
+                };
+            }
             let avail = &m.data[m.off..];
             let k = avail.len().min(buf.len() - n);
             buf[n..n + k].copy_from_slice(&avail[..k]);
             n += k;
             if peek {
                 i += 1;
-                continue;
+            } else {
+                m.off += k;
+                if m.off == m.data.len() {
+                    q.pop_front();
+                }
             }
-            m.off += k;
-            if m.off == m.data.len() {
-                q.pop_front();
+            if carries {
+                break;
             }
         }
         drop(s);
         if !peek {
             conn.notify();
         }
-        Ok((n, n))
+        Ok((n, n, files))
     }
 
     /// Sends `buf` to the peer: `EPIPE` once the peer is gone or either
     /// side shut the direction down (the caller raises `SIGPIPE`).
     pub fn send(&self, buf: &[u8]) -> Result<usize, Errno> {
+        self.send_with_files(buf, Vec::new())
+    }
+
+    /// [`send`](Self::send), passing `files` with the data (`SCM_RIGHTS`).
+    pub fn send_with_files(&self, buf: &[u8], files: Vec<FileRef>) -> Result<usize, Errno> {
         let Some((conn, side)) = self.conn() else {
             return Err(if self.kind == SOCK_DGRAM {
                 Errno::EDESTADDRREQ
@@ -334,6 +370,7 @@ impl UnixSocket {
         s.queues[peer].push_back(Msg {
             data: buf[..n].to_vec(),
             off: 0,
+            files,
         });
         drop(s);
         conn.notify();

@@ -112,13 +112,33 @@ fn as_sock(f: &FileRef) -> Result<&UnixSocket, Errno> {
 
 /// Sends `data`: a blocking stream send waits until all of it is queued.
 fn do_send(task: &Task, f: &FileRef, data: &[u8], flags: u64) -> SyscallResult {
+    do_send_files(task, f, data, flags, Vec::new())
+}
+
+/// [`do_send`], passing `files` with the first part of the data queued.
+fn do_send_files(
+    task: &Task,
+    f: &FileRef,
+    data: &[u8],
+    flags: u64,
+    files: Vec<FileRef>,
+) -> SyscallResult {
+    let mut files = Some(files);
     let s = as_sock(f)?;
     let dontwait = flags & MSG_DONTWAIT != 0;
     let nosignal = flags & MSG_NOSIGNAL != 0;
     let all = s.kind() == SOCK_STREAM && !dontwait && f.flags() & O_NONBLOCK == 0;
     let mut done = 0;
     loop {
-        let r = super::fs::wait_io(task, f, true, dontwait, !nosignal, || s.send(&data[done..]));
+        let r = super::fs::wait_io(task, f, true, dontwait, !nosignal, || {
+            let passed = files.take().unwrap_or_default();
+            let kept = passed.clone();
+            let r = s.send_with_files(&data[done..], passed);
+            if r.is_err() {
+                files = Some(kept);
+            }
+            r
+        });
         match r {
             Ok(n) => {
                 done += n;
@@ -134,17 +154,29 @@ fn do_send(task: &Task, f: &FileRef, data: &[u8], flags: u64) -> SyscallResult {
 
 /// Receives up to `len` bytes: (data, full message length).
 fn do_recv(task: &Task, f: &FileRef, len: u64, flags: u64) -> Result<(Vec<u8>, usize), Errno> {
+    do_recv_files(task, f, len, flags).map(|(d, full, _)| (d, full))
+}
+
+/// [`do_recv`], with the files passed along (`SCM_RIGHTS`).
+fn do_recv_files(
+    task: &Task,
+    f: &FileRef,
+    len: u64,
+    flags: u64,
+) -> Result<(Vec<u8>, usize, Vec<FileRef>), Errno> {
     let s = as_sock(f)?;
     let mut buf = vec![0u8; len.min(MAX_IO) as usize];
     let peek = flags & MSG_PEEK != 0;
     let mut full = 0;
+    let mut files = Vec::new();
     let n = super::fs::wait_io(task, f, false, flags & MSG_DONTWAIT != 0, false, || {
-        let (n, l) = s.recv(&mut buf, peek)?;
+        let (n, l, passed) = s.recv_with_files(&mut buf, peek)?;
         full = l;
+        files = passed;
         Ok(n)
     })?;
     buf.truncate(n);
-    Ok((buf, full))
+    Ok((buf, full, files))
 }
 
 fn copy_in(task: &Task, addr: u64, len: u64) -> Result<Vec<u8>, Errno> {
@@ -199,7 +231,94 @@ pub(super) fn sendmsg(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
         data.resize(start + len, 0);
         task.mm.copy_in(base, &mut data[start..])?;
     }
-    do_send(task, &f, &data, a[2])
+    let files = read_rights(task, m[4], m[5])?;
+    do_send_files(task, &f, &data, a[2], files)
+}
+
+/// `SOL_SOCKET`/`SCM_RIGHTS`: the control message type that passes files.
+const SCM_RIGHTS: u32 = 1;
+/// Most files one message may pass (`SCM_MAX_FD`).
+const SCM_MAX_FD: usize = 253;
+/// `struct cmsghdr`: length (u64), level and type (i32 each).
+const CMSG_HDR: u64 = 16;
+/// `MSG_CTRUNC`: control data did not fit.
+const MSG_CTRUNC: u32 = 0x8;
+/// `MSG_CMSG_CLOEXEC`: received files are close-on-exec.
+const MSG_CMSG_CLOEXEC: u64 = 0x4000_0000;
+
+/// The files a `sendmsg` control buffer passes (`SCM_RIGHTS`); other
+/// control messages are ignored.
+fn read_rights(task: &Task, control: u64, len: u64) -> Result<Vec<FileRef>, Errno> {
+    let mut files = Vec::new();
+    if control == 0 || len == 0 {
+        return Ok(files);
+    }
+    if len > 1 << 16 {
+        return Err(Errno::ENOBUFS);
+    }
+    let mut buf = vec![0u8; len as usize];
+    task.mm.copy_in(control, &mut buf)?;
+    let mut off = 0usize;
+    while off + CMSG_HDR as usize <= buf.len() {
+        let word = |i: usize| -> [u8; 8] { buf[i..i + 8].try_into().unwrap_or([0; 8]) };
+        let cmsg_len = u64::from_ne_bytes(word(off)) as usize;
+        let level = u32::from_ne_bytes(word(off + 8)[..4].try_into().unwrap_or([0; 4]));
+        let kind = u32::from_ne_bytes(word(off + 8)[4..].try_into().unwrap_or([0; 4]));
+        if cmsg_len < CMSG_HDR as usize || cmsg_len > buf.len() - off {
+            return Err(Errno::EINVAL);
+        }
+        if level == SOL_SOCKET as u32 && kind == SCM_RIGHTS {
+            let data = &buf[off + CMSG_HDR as usize..off + cmsg_len];
+            for fd in data.chunks_exact(4) {
+                if files.len() >= SCM_MAX_FD {
+                    return Err(Errno::EINVAL);
+                }
+                let fd = i32::from_ne_bytes(fd.try_into().unwrap_or([0xff; 4]));
+                files.push(task.fds.get(fd).map_err(|_| Errno::EBADF)?);
+            }
+        }
+        // The next header starts 8-byte aligned.
+        off += cmsg_len.div_ceil(8) * 8;
+    }
+    Ok(files)
+}
+
+/// Installs received `files` and writes their `SCM_RIGHTS` message into
+/// the control buffer of `len` bytes: as many as fit (`MSG_CTRUNC` if not
+/// all). Returns (control bytes used, the flag).
+fn write_rights(
+    task: &Task,
+    control: u64,
+    len: u64,
+    files: Vec<FileRef>,
+    cloexec: bool,
+) -> Result<(u64, u32), Errno> {
+    if files.is_empty() {
+        return Ok((0, 0));
+    }
+    if control == 0 || len < CMSG_HDR {
+        return Ok((0, MSG_CTRUNC));
+    }
+    let room = ((len - CMSG_HDR) / 4) as usize;
+    let trunc = room < files.len();
+    let limit = u32::try_from(task.rlimit(7)).unwrap_or(u32::MAX);
+    let mut fds = Vec::new();
+    for f in files.into_iter().take(room) {
+        match task.fds.insert(f, cloexec, 0, limit) {
+            Ok(fd) => fds.push(fd),
+            Err(_) => break,
+        }
+    }
+    let cmsg_len = CMSG_HDR + 4 * fds.len() as u64;
+    let mut out = cmsg_len.to_ne_bytes().to_vec();
+    out.extend_from_slice(&(SOL_SOCKET as u32).to_ne_bytes());
+    out.extend_from_slice(&SCM_RIGHTS.to_ne_bytes());
+    for fd in &fds {
+        out.extend_from_slice(&fd.to_ne_bytes());
+    }
+    task.mm.copy_out(control, &out)?;
+    let used = cmsg_len.div_ceil(8).saturating_mul(8).min(len);
+    Ok((used, if trunc { MSG_CTRUNC } else { 0 }))
 }
 
 pub(super) fn recvmsg(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
@@ -208,7 +327,7 @@ pub(super) fn recvmsg(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     let m: MsgHdr = task.mm.read(UserPtr::<MsgHdr>::new(a[1]))?;
     let vecs = read_iovecs(task, m[2], m[3])?;
     let total: u64 = vecs.iter().map(|v| v.1).sum();
-    let (data, full) = do_recv(task, &f, total, a[2])?;
+    let (data, full, files) = do_recv_files(task, &f, total, a[2])?;
     let mut off = 0;
     for (base, len) in vecs {
         if off >= data.len() {
@@ -220,10 +339,11 @@ pub(super) fn recvmsg(task: &mut Task, a: &[u64; 6]) -> SyscallResult {
     }
     let dgram = as_sock(&f)?.kind() != SOCK_STREAM;
     let trunc = dgram && full > data.len();
-    // msg_namelen (unnamed peer), msg_controllen (no control data), msg_flags.
+    let (used, ctrunc) = write_rights(task, m[4], m[5], files, a[2] & MSG_CMSG_CLOEXEC != 0)?;
+    // msg_namelen (unnamed peer), msg_controllen, msg_flags.
     task.mm.write(UserPtr::<u32>::new(a[1] + 8), &0)?;
-    task.mm.write(UserPtr::<u64>::new(a[1] + 40), &0)?;
-    let flags = if trunc { MSG_TRUNC as u32 } else { 0 };
+    task.mm.write(UserPtr::<u64>::new(a[1] + 40), &used)?;
+    let flags = if trunc { MSG_TRUNC as u32 } else { 0 } | ctrunc;
     task.mm.write(UserPtr::<u32>::new(a[1] + 48), &flags)?;
     if trunc && a[2] & MSG_TRUNC != 0 {
         return Ok(full as u64);
