@@ -177,6 +177,11 @@ def sq(x):
 if __name__ == "__main__":
     with multiprocessing.Pool(4) as p:
         print("pool", p.map(sq, range(10)))
+    # The other start methods: a fresh interpreter per worker, and a fork
+    # server reached over a Unix socket that passes file descriptors.
+    for method in ("spawn", "forkserver"):
+        with multiprocessing.get_context(method).Pool(2) as p:
+            print(method, p.map(sq, range(4)))
 "#;
 
 #[test]
