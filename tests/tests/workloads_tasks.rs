@@ -139,49 +139,54 @@ fn make_j2_builds_a_small_project() {
 const PY: &str = r#"
 import os, signal, subprocess, threading, time, multiprocessing
 
-results = []
-lock = threading.Lock()
-def work(i):
-    with lock:
-        results.append(i * i)
-ts = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-for t in ts: t.start()
-for t in ts: t.join()
-print("threads", sorted(results))
-
-print("subprocess", subprocess.run(["echo", "hi"], capture_output=True, text=True).stdout.strip())
-print("pipe", subprocess.run("printf 'x\ny\n' | wc -l", shell=True, capture_output=True, text=True).stdout.strip())
-
-pid = os.fork()
-if pid == 0:
-    os._exit(5)
-_, status = os.waitpid(pid, 0)
-print("fork", os.WEXITSTATUS(status))
-
-got = []
-signal.signal(signal.SIGUSR1, lambda s, f: got.append(s))
-os.kill(os.getpid(), signal.SIGUSR1)
-print("signal", got)
-
-ticks = []
-signal.signal(signal.SIGALRM, lambda s, f: ticks.append(s))
-signal.setitimer(signal.ITIMER_REAL, 0.05, 0.05)
-deadline = time.time() + 5
-while len(ticks) < 3 and time.time() < deadline:
-    time.sleep(0.01)
-signal.setitimer(signal.ITIMER_REAL, 0)
-print("itimer", len(ticks) >= 3)
-
 def sq(x):
     return x * x
-if __name__ == "__main__":
+
+def main():
+    results = []
+    lock = threading.Lock()
+    def work(i):
+        with lock:
+            results.append(i * i)
+    ts = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in ts: t.start()
+    for t in ts: t.join()
+    print("threads", sorted(results))
+
+    print("subprocess", subprocess.run(["echo", "hi"], capture_output=True, text=True).stdout.strip())
+    print("pipe", subprocess.run("printf 'x\ny\n' | wc -l", shell=True, capture_output=True, text=True).stdout.strip())
+
+    pid = os.fork()
+    if pid == 0:
+        os._exit(5)
+    _, status = os.waitpid(pid, 0)
+    print("fork", os.WEXITSTATUS(status))
+
+    got = []
+    signal.signal(signal.SIGUSR1, lambda s, f: got.append(s))
+    os.kill(os.getpid(), signal.SIGUSR1)
+    print("signal", got)
+
+    ticks = []
+    signal.signal(signal.SIGALRM, lambda s, f: ticks.append(s))
+    signal.setitimer(signal.ITIMER_REAL, 0.05, 0.05)
+    deadline = time.time() + 5
+    while len(ticks) < 3 and time.time() < deadline:
+        time.sleep(0.01)
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    print("itimer", len(ticks) >= 3)
+
     with multiprocessing.Pool(4) as p:
         print("pool", p.map(sq, range(10)))
     # The other start methods: a fresh interpreter per worker, and a fork
-    # server reached over a Unix socket that passes file descriptors.
+    # server reached over a Unix socket that passes file descriptors. (The
+    # script's work stays under the main guard: those workers import it.)
     for method in ("spawn", "forkserver"):
         with multiprocessing.get_context(method).Pool(2) as p:
             print(method, p.map(sq, range(4)))
+
+if __name__ == "__main__":
+    main()
 "#;
 
 #[test]
