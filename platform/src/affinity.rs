@@ -87,9 +87,11 @@ pub(crate) fn step_off(cpu: usize) {
     let Some(set) = ALLOWED.get() else {
         return;
     };
-    // SAFETY: CPU_ISSET reads the set only.
-    let other =
-        (0..libc::CPU_SETSIZE as usize).find(|c| *c != cpu && unsafe { libc::CPU_ISSET(*c, set) });
+    let other = (0..libc::CPU_SETSIZE as usize).find(|c| {
+        // SAFETY: CPU_ISSET only reads `set`, a valid cpu_set_t; `c` is
+        // below CPU_SETSIZE.
+        *c != cpu && unsafe { libc::CPU_ISSET(*c, set) }
+    });
     if let Some(other) = other {
         pin(0, Some(other));
         pin(0, None);

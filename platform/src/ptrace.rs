@@ -469,7 +469,9 @@ impl Context for PtraceContext {
             let tid = state.running_tid.load(Ordering::Acquire);
             let pid = state.running_pid.load(Ordering::Acquire);
             if tid > 0 {
-                // SAFETY: signals a stub thread of ours; no memory involved.
+                // SAFETY: no memory is involved. `pid` is the stub process
+                // `tid` runs in, so tgkill reaches that thread or nothing
+                // (a stale pair whose thread is gone gives ESRCH).
                 unsafe { libc::syscall(libc::SYS_tgkill, pid, tid, libc::SIGSTOP) };
             }
         })

@@ -46,6 +46,18 @@ pub(crate) fn systrap_addrs() -> (u64, u64, u64, u64) {
 //   detaches); then `pause()` forever, untraced, until the thread that will
 //   run guest code seizes it.
 std::arch::global_asm!(
+    // Makes the system call whose number and six arguments are the seven
+    // words at r15 (a batch entry, 56 bytes).
+    ".macro RVISOR_CALL_AT_R15",
+    "mov rax, [r15]",
+    "mov rdi, [r15 + 8]",
+    "mov rsi, [r15 + 16]",
+    "mov rdx, [r15 + 24]",
+    "mov r10, [r15 + 32]",
+    "mov r8, [r15 + 40]",
+    "mov r9, [r15 + 48]",
+    "syscall",
+    ".endm",
     // Waits, with the thread's region in rbx and the stop published, until
     // the Sentry resumes the thread (state 2: falls through to the next
     // `3:`) or ends it (state 3).
@@ -112,14 +124,7 @@ std::arch::global_asm!(
     "15:",
     "test r14, r14",
     "jz 16f",
-    "mov rax, [r15]",
-    "mov rdi, [r15 + 8]",
-    "mov rsi, [r15 + 16]",
-    "mov rdx, [r15 + 24]",
-    "mov r10, [r15 + 32]",
-    "mov r8, [r15 + 40]",
-    "mov r9, [r15 + 48]",
-    "syscall",
+    "RVISOR_CALL_AT_R15",
     "cmp rax, -4095",
     "jae 16f",
     "add r15, 56",
@@ -664,14 +669,7 @@ std::arch::global_asm!(
     "18:",
     "test r14, r14",
     "jz 8b",
-    "mov rax, [r15]",
-    "mov rdi, [r15 + 8]",
-    "mov rsi, [r15 + 16]",
-    "mov rdx, [r15 + 24]",
-    "mov r10, [r15 + 32]",
-    "mov r8, [r15 + 40]",
-    "mov r9, [r15 + 48]",
-    "syscall",
+    "RVISOR_CALL_AT_R15",
     "cmp rax, -4095",
     "jae 8b",
     "add r15, 56",

@@ -305,7 +305,8 @@ impl Context for SystrapContext {
             let tid = running.tid.load(Ordering::Acquire);
             let pid = running.pid.load(Ordering::Acquire);
             if tid > 0 {
-                // SAFETY: signals a stub thread of ours; no memory involved.
+                // SAFETY: no memory is involved. `pid` is the stub process
+                // `tid` runs in, so tgkill reaches that thread or nothing.
                 unsafe { libc::syscall(libc::SYS_tgkill, pid, tid, SIG_INTERRUPT) };
             }
         })

@@ -132,17 +132,7 @@ impl UnixSocket {
         server_cred: Cred,
     ) -> Arc<UnixSocket> {
         let server = Self::new(client.kind, server_cred.uid, server_cred.gid);
-        let conn = Arc::new(Conn {
-            state: Mutex::new(ConnState {
-                queues: [VecDeque::new(), VecDeque::new()],
-                shut: [0; 2],
-                closed: [false; 2],
-            }),
-            queues: [client.events.clone(), server.events.clone()],
-            creds: [client_cred, server_cred],
-        });
-        *client.peer_lock() = Some((conn.clone(), 0));
-        *server.peer_lock() = Some((conn, 1));
+        Self::join(client, &server, [client_cred, server_cred]);
         server
     }
 
@@ -197,6 +187,12 @@ impl UnixSocket {
     pub fn pair(kind: u32, cred: Cred) -> (Arc<UnixSocket>, Arc<UnixSocket>) {
         let a = Self::new(kind, cred.uid, cred.gid);
         let b = Self::new(kind, cred.uid, cred.gid);
+        Self::join(&a, &b, [cred, cred]);
+        (a, b)
+    }
+
+    /// Connects `a` (side 0) and `b` (side 1), whose creators are `creds`.
+    fn join(a: &UnixSocket, b: &UnixSocket, creds: [Cred; 2]) {
         let conn = Arc::new(Conn {
             state: Mutex::new(ConnState {
                 queues: [VecDeque::new(), VecDeque::new()],
@@ -204,11 +200,10 @@ impl UnixSocket {
                 closed: [false; 2],
             }),
             queues: [a.events.clone(), b.events.clone()],
-            creds: [cred, cred],
+            creds,
         });
         *a.peer_lock() = Some((conn.clone(), 0));
         *b.peer_lock() = Some((conn, 1));
-        (a, b)
     }
 
     fn peer_lock(&self) -> MutexGuard<'_, Option<(Arc<Conn>, usize)>> {
@@ -328,11 +323,12 @@ impl UnixSocket {
     /// Sends `buf` to the peer: `EPIPE` once the peer is gone or either
     /// side shut the direction down (the caller raises `SIGPIPE`).
     pub fn send(&self, buf: &[u8]) -> Result<usize, Errno> {
-        self.send_with_files(buf, Vec::new())
+        self.send_with_files(buf, &mut Vec::new())
     }
 
-    /// [`send`](Self::send), passing `files` with the data (`SCM_RIGHTS`).
-    pub fn send_with_files(&self, buf: &[u8], files: Vec<FileRef>) -> Result<usize, Errno> {
+    /// [`send`](Self::send), passing `files` with the data (`SCM_RIGHTS`):
+    /// they go with the part queued, and stay in `files` if nothing was.
+    pub fn send_with_files(&self, buf: &[u8], files: &mut Vec<FileRef>) -> Result<usize, Errno> {
         let Some((conn, side)) = self.conn() else {
             return Err(if self.kind == SOCK_DGRAM {
                 Errno::EDESTADDRREQ
@@ -370,7 +366,7 @@ impl UnixSocket {
         s.queues[peer].push_back(Msg {
             data: buf[..n].to_vec(),
             off: 0,
-            files,
+            files: std::mem::take(files),
         });
         drop(s);
         conn.notify();

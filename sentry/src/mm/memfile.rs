@@ -263,17 +263,21 @@ impl MemoryFile {
         }
     }
 
-    /// Copies `len` bytes from `src` to `dst` (both in the file), skipping
-    /// holes so that untouched pages stay unallocated in the copy.
-    pub fn copy_data(&self, dst: u64, src: u64, len: u64) {
+    /// The runs of `[start, end)` that have pages, as (start, end) pairs:
+    /// the rest are holes the host has not allocated, or punched
+    /// (`SEEK_DATA`/`SEEK_HOLE`).
+    fn data_runs(&self, start: u64, end: u64) -> impl Iterator<Item = (u64, u64)> + '_ {
         let fd = self.fd.as_raw_fd();
-        let end = src + len;
-        let mut pos = src;
-        while pos < end {
+        let mut pos = start;
+        std::iter::from_fn(move || {
+            if pos >= end {
+                return None;
+            }
             // SAFETY: lseek on our own memfd touches no memory.
             let data = unsafe { libc::lseek(fd, pos as i64, libc::SEEK_DATA) };
             if data < 0 || data as u64 >= end {
-                break;
+                pos = end;
+                return None;
             }
             let data = data as u64;
             // SAFETY: as above.
@@ -283,36 +287,24 @@ impl MemoryFile {
             } else {
                 (hole as u64).min(end)
             };
-            self.copy(dst + (data - src), data, hole - data);
             pos = hole;
+            Some((data, hole))
+        })
+    }
+
+    /// Copies `len` bytes from `src` to `dst` (both in the file), skipping
+    /// holes so that untouched pages stay unallocated in the copy.
+    pub fn copy_data(&self, dst: u64, src: u64, len: u64) {
+        for (data, hole) in self.data_runs(src, src + len) {
+            self.copy(dst + (data - src), data, hole - data);
         }
     }
 
     /// How many bytes of `[offset, offset+len)` have pages (the rest are
     /// holes the host has not allocated, or punched).
     pub fn resident(&self, offset: u64, len: u64) -> u64 {
-        let fd = self.fd.as_raw_fd();
         let end = offset.saturating_add(len).min(FILE_SIZE);
-        let mut pos = offset;
-        let mut total = 0;
-        while pos < end {
-            // SAFETY: lseek on our own memfd touches no memory.
-            let data = unsafe { libc::lseek(fd, pos as i64, libc::SEEK_DATA) };
-            if data < 0 || data as u64 >= end {
-                break;
-            }
-            let data = data as u64;
-            // SAFETY: as above.
-            let hole = unsafe { libc::lseek(fd, data as i64, libc::SEEK_HOLE) };
-            let hole = if hole < 0 {
-                end
-            } else {
-                (hole as u64).min(end)
-            };
-            total += hole - data;
-            pos = hole;
-        }
-        total
+        self.data_runs(offset, end).map(|(d, h)| h - d).sum()
     }
 
     /// Reads from host FD `fd` at file offset `pos` straight into the memory

@@ -121,9 +121,8 @@ fn do_send_files(
     f: &FileRef,
     data: &[u8],
     flags: u64,
-    files: Vec<FileRef>,
+    mut files: Vec<FileRef>,
 ) -> SyscallResult {
-    let mut files = Some(files);
     let s = as_sock(f)?;
     let dontwait = flags & MSG_DONTWAIT != 0;
     let nosignal = flags & MSG_NOSIGNAL != 0;
@@ -131,13 +130,7 @@ fn do_send_files(
     let mut done = 0;
     loop {
         let r = super::fs::wait_io(task, f, true, dontwait, !nosignal, || {
-            let passed = files.take().unwrap_or_default();
-            let kept = passed.clone();
-            let r = s.send_with_files(&data[done..], passed);
-            if r.is_err() {
-                files = Some(kept);
-            }
-            r
+            s.send_with_files(&data[done..], &mut files)
         });
         match r {
             Ok(n) => {

@@ -62,35 +62,38 @@ impl MemFile {
     }
 }
 
-impl FileOps for MemFile {
-    /// Reads memory at address `off`: short where an unreadable page
-    /// begins, `EIO` if the first byte cannot be read, 0 bytes once no
-    /// process uses the address space.
-    fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
-        if buf.is_empty() {
+impl MemFile {
+    /// Moves `len` bytes with `op` on the live address space: short where
+    /// an inaccessible page begins, `EIO` if the first byte is, 0 bytes
+    /// once no process uses the address space.
+    fn transfer(
+        &self,
+        len: usize,
+        op: impl FnOnce(&MemoryManager) -> usize,
+    ) -> Result<usize, Errno> {
+        if len == 0 {
             return Ok(0);
         }
         let Some(mm) = self.live_mm() else {
             return Ok(0);
         };
-        match mm.read_force(off, buf) {
+        match op(&mm) {
             0 => Err(Errno::EIO),
             n => Ok(n),
         }
     }
+}
 
-    /// Writes memory at address `off`, as `read` does.
+impl FileOps for MemFile {
+    /// Reads memory at address `off` ([`MemFile::transfer`]).
+    fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        let len = buf.len();
+        self.transfer(len, |mm| mm.read_force(off, buf))
+    }
+
+    /// Writes memory at address `off` ([`MemFile::transfer`]).
     fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        let Some(mm) = self.live_mm() else {
-            return Ok(0);
-        };
-        match mm.write_force(off, buf) {
-            0 => Err(Errno::EIO),
-            n => Ok(n),
-        }
+        self.transfer(buf.len(), |mm| mm.write_force(off, buf))
     }
 
     /// `mem_lseek`: any 64-bit position (addresses past `i64::MAX`
